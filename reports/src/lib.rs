@@ -1,0 +1,5 @@
+//! Pure functions from contend's results JSON to comparisons, HTML, SVG, Markdown and CSV.
+//! The results schema (the contract between measuring and rendering) lives here too.
+
+pub mod schema;
+pub mod stats;

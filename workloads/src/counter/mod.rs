@@ -1,0 +1,129 @@
+//! The counter family: many threads add 1 to one logical count, in six ways plus a racy one.
+
+mod actor;
+mod racy;
+mod shared;
+
+use crate::catalog::{Family, Style, VariantInfo};
+use crate::{Outcome, SampleCheck, WorkerTally};
+
+pub use actor::Actor;
+pub use racy::Racy;
+pub use shared::{Atomic, FalseSharing, Locked, Sharded};
+
+pub const VARIANTS: &[VariantInfo] = &[
+    VariantInfo {
+        name: "counter/mutex",
+        family: Family::Counter,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "one u64 behind std::sync::Mutex; cs-work runs while holding the lock",
+        build: |p, _| Box::new(Locked::new(p)),
+    },
+    VariantInfo {
+        name: "counter/atomic",
+        family: Family::Counter,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "one AtomicU64, fetch_add(1)",
+        build: |p, _| Box::new(Atomic::new(p)),
+    },
+    VariantInfo {
+        name: "counter/sharded",
+        family: Family::Counter,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "one AtomicU64 per thread, each padded to its own cache line, summed at the end",
+        build: |p, t| Box::new(Sharded::new(p, t)),
+    },
+    VariantInfo {
+        name: "counter/false-sharing",
+        family: Family::Counter,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "one AtomicU64 per thread, adjacent in one cache line: the cost of false sharing",
+        build: |p, t| Box::new(FalseSharing::new(p, t)),
+    },
+    VariantInfo {
+        name: "counter/actor",
+        family: Family::Counter,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "an owner thread (extra) owns the count; workers send each increment over a bounded crossbeam channel",
+        build: |p, t| Box::new(Actor::new(p, t, 1)),
+    },
+    VariantInfo {
+        name: "counter/actor-batched",
+        family: Family::Counter,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "as counter/actor, but workers add locally and send one message per --batch increments",
+        build: |p, t| Box::new(Actor::new(p, t, p.batch.max(1))),
+    },
+    VariantInfo {
+        name: "counter/racy",
+        family: Family::Counter,
+        style: Style::SharedMemory,
+        expected_race: true,
+        opt_in: true,
+        about: "DELIBERATELY RACY: non-atomic read-increment-write through UnsafeCell (lost updates)",
+        build: |p, _| Box::new(Racy::new(p)),
+    },
+];
+
+/// Sum of the workers' operations: what a correct counter must end up holding.
+fn expected_total(tallies: &[WorkerTally]) -> u64 {
+    tallies.iter().map(|t| t.ops).sum()
+}
+
+/// Proves a correct counter: the final count equals the operations the workers performed.
+fn check_exact(tallies: &[WorkerTally], counted: u64) -> SampleCheck {
+    let expected = expected_total(tallies);
+    let outcome = if counted == expected {
+        Outcome::Valid
+    } else {
+        Outcome::Invalid(format!("count is {counted}, expected {expected} (difference {})", expected as i128 - counted as i128))
+    };
+    SampleCheck { ops: expected, outcome }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Params;
+    use crate::testing::run_sample;
+
+    #[test]
+    fn every_correct_counter_counts_exactly() {
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            for threads in [1, 2, 3] {
+                let w = (v.build)(&Params::default(), threads);
+                let check = run_sample(w.as_ref(), threads, 20);
+                assert_eq!(check.outcome, Outcome::Valid, "{} at {threads} threads", v.name);
+                assert!(check.ops > 0, "{} did no work", v.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_count_is_caught() {
+        let tallies = [WorkerTally { ops: 10, ..Default::default() }, WorkerTally { ops: 5, ..Default::default() }];
+        assert!(matches!(check_exact(&tallies, 14).outcome, Outcome::Invalid(_)));
+        assert_eq!(check_exact(&tallies, 15).outcome, Outcome::Valid);
+    }
+
+    #[test]
+    fn knobs_do_not_break_validation() {
+        let p = Params { cs_work: 50, think_work: 50, batch: 7, ..Params::default() };
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            let w = (v.build)(&p, 2);
+            assert_eq!(run_sample(w.as_ref(), 2, 10).outcome, Outcome::Valid, "{}", v.name);
+        }
+    }
+}
