@@ -1,2 +1,4 @@
-//! `contend` binary: parses the command line and hands over to the library.
-fn main() {}
+//! `contend` binary: hands the command line to the library and exits with its code.
+fn main() -> std::process::ExitCode {
+    contend::main_with_args(std::env::args().collect())
+}

@@ -188,9 +188,17 @@ pub enum Validation {
     /// Every sample (warm-up included) was proven correct.
     Passed { samples_checked: u32 },
     /// A correct variant produced a wrong result in at least one sample.
-    Failed { samples_failed: u32, first_error: String },
+    Failed {
+        samples_failed: u32,
+        first_error: String,
+    },
     /// A deliberately racy variant: how much damage it did (it is expected, not a failure).
-    RaceObserved { samples_damaged: u32, samples_checked: u32, total_damage: u64, first_detail: String },
+    RaceObserved {
+        samples_damaged: u32,
+        samples_checked: u32,
+        total_damage: u64,
+        first_detail: String,
+    },
     /// A deliberately racy variant happened to produce correct results in every sample.
     RaceNotObserved { samples_checked: u32 },
     /// The case did not finish, so nothing could be proven.
@@ -205,9 +213,14 @@ pub enum CaseStatus {
     /// Validation failed: its timing must not be trusted.
     Failed,
     /// No progress for the stall timeout; `blocked` says what each thread was doing if known.
-    Deadlocked { stall_ms: u64, blocked: Vec<String> },
+    Deadlocked {
+        stall_ms: u64,
+        blocked: Vec<String>,
+    },
     /// The case could not run (e.g. a worker panicked).
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl CaseStatus {
@@ -220,9 +233,15 @@ impl CaseStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a contend results file: {source}")]
-    Json { path: String, source: serde_json::Error },
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("{path}: schema_version {found}, but this contend reads version {SCHEMA_VERSION}")]
     Version { path: String, found: u64 },
     #[error("{path}: no cases in this results file")]
@@ -232,11 +251,19 @@ pub enum ReadError {
 /// Parses results from JSON text, checking the schema version first; `path` names the source in errors.
 pub fn parse_results(text: &str, path: &str) -> Result<Results, ReadError> {
     let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|source| ReadError::Json { path: path.into(), source })?;
+        serde_json::from_str(text).map_err(|source| ReadError::Json {
+            path: path.into(),
+            source,
+        })?;
     let found = value.get("schema_version").and_then(|v| v.as_u64());
     match found {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => return Err(ReadError::Version { path: path.into(), found: v }),
+        Some(v) => {
+            return Err(ReadError::Version {
+                path: path.into(),
+                found: v,
+            });
+        }
         None => {
             return Err(ReadError::Json {
                 path: path.into(),
@@ -244,13 +271,19 @@ pub fn parse_results(text: &str, path: &str) -> Result<Results, ReadError> {
             });
         }
     }
-    serde_json::from_value(value).map_err(|source| ReadError::Json { path: path.into(), source })
+    serde_json::from_value(value).map_err(|source| ReadError::Json {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Reads and parses a results file; an empty case list is an error (nothing to report or compare).
 pub fn read_results(path: &std::path::Path) -> Result<Results, ReadError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     let results = parse_results(&text, &shown)?;
     if results.cases.is_empty() {
         return Err(ReadError::Empty { path: shown });

@@ -22,11 +22,23 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
 /// Summary of `values`; all zeros for an empty slice.
 pub fn summarize(values: &[f64]) -> Summary {
     if values.is_empty() {
-        return Summary { median: 0.0, min: 0.0, max: 0.0, mean: 0.0, stddev: 0.0, cv: 0.0, mad: 0.0 };
+        return Summary {
+            median: 0.0,
+            min: 0.0,
+            max: 0.0,
+            mean: 0.0,
+            stddev: 0.0,
+            cv: 0.0,
+            mad: 0.0,
+        };
     }
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
     let stddev = var.sqrt();
     let med = median(values);
     let deviations: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();

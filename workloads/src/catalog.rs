@@ -77,7 +77,9 @@ pub struct VariantInfo {
 
 impl std::fmt::Debug for VariantInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VariantInfo").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("VariantInfo")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,7 +110,11 @@ mod tests {
     fn variant_names_are_unique_and_prefixed_by_their_family() {
         let mut names: Vec<_> = catalog().map(|v| v.name).collect();
         for v in catalog() {
-            assert!(v.name.starts_with(&format!("{}/", v.family.name())), "{}", v.name);
+            assert!(
+                v.name.starts_with(&format!("{}/", v.family.name())),
+                "{}",
+                v.name
+            );
         }
         let n = names.len();
         names.sort();
@@ -126,7 +132,11 @@ mod tests {
     #[test]
     fn every_family_has_both_styles() {
         for f in Family::ALL {
-            let styles: Vec<_> = f.variants().filter(|v| !v.opt_in).map(|v| v.style).collect();
+            let styles: Vec<_> = f
+                .variants()
+                .filter(|v| !v.opt_in)
+                .map(|v| v.style)
+                .collect();
             assert!(styles.contains(&Style::SharedMemory), "{f:?}");
             assert!(styles.contains(&Style::MessagePassing), "{f:?}");
         }

@@ -18,12 +18,17 @@ pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> Sampl
         let handles: Vec<_> = (0..total)
             .map(|i| {
                 let (stop, progress) = (&stop, &progress[i]);
-                s.spawn(move || workload.run(&mut WorkerCtx::new(i, threads, stop, progress, epoch, 42)))
+                s.spawn(move || {
+                    workload.run(&mut WorkerCtx::new(i, threads, stop, progress, epoch, 42))
+                })
             })
             .collect();
         std::thread::sleep(Duration::from_millis(millis));
         stop.store(true, Ordering::Relaxed);
-        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect()
     });
     workload.end_sample(&tallies)
 }

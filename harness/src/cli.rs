@@ -1,0 +1,92 @@
+//! The command line, as clap sees it (raw arguments; `plan` validates them).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::topology::Placement;
+
+/// Pins workloads to cores, runs shared-memory and message-passing variants of counters (and
+/// more families) at a sweep of thread counts, validates every result and writes JSON results.
+#[derive(Debug, Parser)]
+#[command(name = "contend", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `contend` with no subcommand runs the suite with these options.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the suite (the default when no subcommand is given).
+    Run(RunArgs),
+    /// List families and variants with their style and whether they are expected to race.
+    List,
+    /// Show what the harness knows about this machine, including CPU topology.
+    Machine {
+        /// Print the machine description as JSON (as stored in results).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 200ms, 1s, 1.5s)"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Families or variants to run, comma-separated (e.g. `counter` or `counter/atomic,counter/mutex`).
+    /// Default: every family's correct variants.
+    #[arg(long, short = 'w', value_delimiter = ',', value_name = "LIST")]
+    pub workloads: Vec<String>,
+    /// Thread counts: a list `1,2,4`, an inclusive range `1..16`, `max` (CPUs available), or a mix.
+    /// Default: 1, 2, 4, ... up to the CPUs available, plus that maximum.
+    #[arg(long, short = 't', value_name = "SPEC")]
+    pub threads: Option<String>,
+    /// How threads map to CPUs.
+    #[arg(long, value_enum, default_value_t = Placement::Compact)]
+    pub placement: Placement,
+    /// Timed samples per case [default: 10, --quick: 5].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u32>,
+    /// Length of the untimed warm-up sample per case, e.g. 200ms [default: 200ms, --quick: 50ms].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub warmup: Option<Duration>,
+    /// Length of each timed sample, e.g. 150ms [default: 150ms, --quick: 50ms].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+    /// Directory for results.json (rewritten after every case).
+    #[arg(long, default_value = "contend-results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// A short suite for CI: fewer, shorter samples.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seed for every random input, so runs are reproducible.
+    #[arg(long, default_value_t = 0x5eed)]
+    pub seed: u64,
+    /// Also run the deliberately racy variants of the selected families (they report damage, not failure).
+    #[arg(long)]
+    pub include_racy: bool,
+    /// Label for this run in comparisons (default: the host name).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Declare a case deadlocked when its threads make no progress for this long.
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub stall_timeout: Duration,
+    /// Busy iterations inside each critical section (mutex held, actor handling a message).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub cs_work: u32,
+    /// Busy iterations between operations, outside any lock.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub think_work: u32,
+    /// Increments per message in `counter/actor-batched`.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub batch: u32,
+    /// Skip measuring the harness's own overhead at the start of the run.
+    #[arg(long)]
+    pub no_overhead: bool,
+}

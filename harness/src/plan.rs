@@ -1,0 +1,242 @@
+//! Turns raw command-line arguments into a validated plan; everything after works on the plan.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use contend_workloads::{Family, Params, VariantInfo, catalog, find_variant};
+
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::runner::Timing;
+use crate::topology::Placement;
+
+/// More threads than this in one case is a typo, not an experiment.
+pub const MAX_THREADS: usize = 1024;
+
+/// A validated run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub variants: Vec<&'static VariantInfo>,
+    pub threads: Vec<usize>,
+    pub placement: Placement,
+    pub timing: Timing,
+    pub params: Params,
+    pub out_dir: PathBuf,
+    pub quick: bool,
+    pub include_racy: bool,
+    pub label: Option<String>,
+    pub measure_overhead: bool,
+}
+
+impl Plan {
+    /// Validates `args` for a process that may use `available_cpus` CPUs.
+    pub fn from_args(args: &RunArgs, available_cpus: usize) -> Result<Plan, UsageError> {
+        let threads = match &args.threads {
+            Some(spec) => parse_threads(spec, available_cpus)?,
+            None => default_threads(available_cpus),
+        };
+        let (samples, warmup, duration) = if args.quick {
+            (5, Duration::from_millis(50), Duration::from_millis(50))
+        } else {
+            (10, Duration::from_millis(200), Duration::from_millis(150))
+        };
+        let samples = args.samples.unwrap_or(samples);
+        if samples == 0 {
+            return Err(UsageError::new("--samples must be at least 1"));
+        }
+        let duration = args.duration.unwrap_or(duration);
+        if duration.is_zero() {
+            return Err(UsageError::new("--duration must be longer than 0"));
+        }
+        if args.stall_timeout.is_zero() {
+            return Err(UsageError::new("--stall-timeout must be longer than 0"));
+        }
+        Ok(Plan {
+            variants: select_variants(&args.workloads, args.include_racy)?,
+            threads,
+            placement: args.placement,
+            timing: Timing {
+                warmup: args.warmup.unwrap_or(warmup),
+                samples,
+                duration,
+                stall_timeout: args.stall_timeout,
+            },
+            params: Params {
+                cs_work: args.cs_work,
+                think_work: args.think_work,
+                batch: args.batch.max(1),
+                seed: args.seed,
+            },
+            out_dir: args.out.clone(),
+            quick: args.quick,
+            include_racy: args.include_racy,
+            label: args.label.clone(),
+            measure_overhead: !args.no_overhead,
+        })
+    }
+
+    /// Every (variant, threads) case in run order: variant by variant, threads ascending.
+    pub fn cases(&self) -> Vec<(&'static VariantInfo, usize)> {
+        self.variants
+            .iter()
+            .flat_map(|&v| self.threads.iter().map(move |&t| (v, t)))
+            .collect()
+    }
+}
+
+/// 1, 2, 4, ... below `available`, then `available` itself.
+pub fn default_threads(available: usize) -> Vec<usize> {
+    let max = available.max(1);
+    let mut t: Vec<usize> = std::iter::successors(Some(1usize), |n| n.checked_mul(2))
+        .take_while(|&n| n < max)
+        .collect();
+    t.push(max);
+    t
+}
+
+/// Parses `1,2,4`, `1..16` (inclusive), `1..=16`, `max`, or a comma-separated mix; sorted, unique.
+pub fn parse_threads(spec: &str, available: usize) -> Result<Vec<usize>, UsageError> {
+    let bad = |why: &str| {
+        UsageError::new(format!(
+            "--threads {spec:?}: {why} (examples: 1,2,4  1..8  max)"
+        ))
+    };
+    let number = |s: &str| -> Result<usize, UsageError> {
+        let s = s.trim();
+        if s == "max" {
+            return Ok(available.max(1));
+        }
+        s.parse::<usize>()
+            .map_err(|_| bad(&format!("{s:?} is not a thread count")))
+    };
+    let mut threads = Vec::new();
+    for item in spec.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(bad("empty entry"));
+        }
+        if let Some((a, b)) = item.split_once("..") {
+            let (lo, hi) = (number(a)?, number(b.strip_prefix('=').unwrap_or(b))?);
+            if lo > hi {
+                return Err(bad(&format!("range {item} is empty")));
+            }
+            if hi > MAX_THREADS {
+                return Err(bad(&format!("at most {MAX_THREADS} threads per case")));
+            }
+            threads.extend(lo..=hi);
+        } else {
+            threads.push(number(item)?);
+        }
+    }
+    if threads.contains(&0) {
+        return Err(bad("thread counts start at 1"));
+    }
+    if threads.iter().any(|&t| t > MAX_THREADS) {
+        return Err(bad(&format!("at most {MAX_THREADS} threads per case")));
+    }
+    threads.sort_unstable();
+    threads.dedup();
+    Ok(threads)
+}
+
+/// Resolves `--workloads` names to variants. A family selects its correct variants (plus its racy
+/// ones with `include_racy`); naming a variant selects it, racy or not. Empty selects every family.
+pub fn select_variants(
+    names: &[String],
+    include_racy: bool,
+) -> Result<Vec<&'static VariantInfo>, UsageError> {
+    let from_family = |f: Family| {
+        f.variants()
+            .filter(move |v| !v.opt_in || (include_racy && v.expected_race))
+    };
+    let mut chosen: Vec<&'static VariantInfo> = Vec::new();
+    if names.iter().all(|n| n.trim().is_empty()) {
+        chosen.extend(Family::ALL.iter().flat_map(|&f| from_family(f)));
+    }
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if let Some(f) = Family::ALL.iter().find(|f| f.name() == name) {
+            chosen.extend(from_family(*f));
+        } else if let Some(v) = find_variant(name) {
+            chosen.push(v);
+        } else {
+            let families: Vec<_> = Family::ALL.iter().map(|f| f.name()).collect();
+            return Err(UsageError::new(format!(
+                "unknown workload {name:?}: use a family ({}) or a variant such as counter/atomic (see `contend list`)",
+                families.join(", ")
+            )));
+        }
+    }
+    // Keep catalog order and drop repeats.
+    Ok(catalog()
+        .filter(|v| chosen.iter().any(|c| c.name == v.name))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_lists_ranges_and_max_parse() {
+        assert_eq!(parse_threads("1,2,4", 2).unwrap(), vec![1, 2, 4]);
+        assert_eq!(parse_threads("1..4", 2).unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(parse_threads("1..=3", 2).unwrap(), vec![1, 2, 3]);
+        assert_eq!(parse_threads("max", 6).unwrap(), vec![6]);
+        assert_eq!(parse_threads("4, 1,max,1", 2).unwrap(), vec![1, 2, 4]);
+        assert_eq!(parse_threads("1..max", 3).unwrap(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn bad_thread_specs_are_usage_errors() {
+        for bad in ["0", "", "1,,2", "a", "4..1", "1..", "2000", "1..5000", "-1"] {
+            let e = parse_threads(bad, 2).unwrap_err();
+            assert!(e.to_string().starts_with("--threads"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn default_threads_are_powers_of_two_plus_the_maximum() {
+        assert_eq!(default_threads(1), vec![1]);
+        assert_eq!(default_threads(2), vec![1, 2]);
+        assert_eq!(default_threads(6), vec![1, 2, 4, 6]);
+        assert_eq!(default_threads(64), vec![1, 2, 4, 8, 16, 32, 64]);
+    }
+
+    #[test]
+    fn families_exclude_racy_variants_unless_asked() {
+        let names = |v: Vec<&VariantInfo>| v.iter().map(|v| v.name).collect::<Vec<_>>();
+        let default = names(select_variants(&["counter".into()], false).unwrap());
+        assert!(default.contains(&"counter/atomic"));
+        assert!(!default.contains(&"counter/racy"));
+        assert!(
+            names(select_variants(&["counter".into()], true).unwrap()).contains(&"counter/racy")
+        );
+        assert_eq!(
+            names(select_variants(&["counter/racy".into()], false).unwrap()),
+            vec!["counter/racy"]
+        );
+        assert!(!names(select_variants(&[], false).unwrap()).contains(&"counter/racy"));
+    }
+
+    #[test]
+    fn repeated_workloads_run_once_in_catalog_order() {
+        let v = select_variants(
+            &[
+                "counter/mutex".into(),
+                "counter/atomic".into(),
+                "counter/mutex".into(),
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            v.iter().map(|v| v.name).collect::<Vec<_>>(),
+            vec!["counter/mutex", "counter/atomic"]
+        );
+    }
+
+    #[test]
+    fn unknown_workloads_are_named_in_the_error() {
+        let e = select_variants(&["counter/nope".into()], false).unwrap_err();
+        assert!(e.to_string().contains("counter/nope"));
+    }
+}

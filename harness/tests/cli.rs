@@ -1,0 +1,177 @@
+//! The command line as a user meets it: listing, running, results JSON, and bad input.
+
+use assert_cmd::Command;
+use contend_reports::schema::{CaseStatus, Results, Validation, parse_results, read_results};
+use predicates::prelude::*;
+
+fn contend() -> Command {
+    Command::cargo_bin("contend").unwrap()
+}
+
+/// A fast run: short samples, no overhead measurement.
+fn quick_run(out: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    contend()
+        .args([
+            "run",
+            "--samples",
+            "2",
+            "--duration",
+            "20ms",
+            "--warmup",
+            "10ms",
+            "--no-overhead",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn list_shows_every_variant_with_style_and_race_flag() {
+    contend()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("counter/atomic"))
+        .stdout(predicate::str::contains("message-passing"))
+        .stdout(predicate::str::is_match(r"counter/racy\s+shared-memory\s+yes").unwrap());
+}
+
+#[test]
+fn machine_describes_topology_as_json() {
+    let out = contend()
+        .args(["machine", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let m: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(m["logical_cpus"].as_u64().unwrap() >= 1);
+    assert!(!m["topology"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_run_writes_validated_results_that_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_run(
+        dir.path(),
+        &[
+            "--workloads",
+            "counter/atomic,counter/actor",
+            "--threads",
+            "1,2",
+        ],
+    )
+    .success()
+    .stdout(predicate::str::contains("counter/actor"))
+    .stdout(predicate::str::contains("results:"));
+    let path = dir.path().join("results.json");
+    let results: Results = read_results(&path).unwrap();
+    assert_eq!(results.schema_version, 1);
+    assert_eq!(results.cases.len(), 4);
+    for case in &results.cases {
+        assert_eq!(case.status, CaseStatus::Ok, "{}", case.key());
+        assert!(matches!(case.validation, Validation::Passed { .. }));
+        assert_eq!(case.samples.len(), 2);
+        assert!(case.throughput.median > 0.0);
+        assert!(case.latency.p50 > 0 && case.latency.p50 <= case.latency.p99);
+        assert!(!case.latency.histogram.is_empty());
+        assert_eq!(
+            case.cpus_requested.len(),
+            case.threads + case.helper_threads
+        );
+        assert!(
+            case.cpus_requested.iter().all(Option::is_some),
+            "compact placement pins every thread"
+        );
+    }
+    assert_eq!(results.config.threads, vec![1, 2]);
+    // The JSON is the contract: it parses back to the same value.
+    let text = serde_json::to_string(&results).unwrap();
+    assert_eq!(parse_results(&text, "memory").unwrap(), results);
+}
+
+#[test]
+fn the_racy_counter_reports_lost_updates_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_run(
+        dir.path(),
+        &[
+            "--workloads",
+            "counter/racy",
+            "--include-racy",
+            "--threads",
+            "2",
+        ],
+    )
+    .success();
+    let results = read_results(&dir.path().join("results.json")).unwrap();
+    let case = &results.cases[0];
+    assert!(case.expected_race);
+    assert!(
+        matches!(
+            case.validation,
+            Validation::RaceObserved { .. } | Validation::RaceNotObserved { .. }
+        ),
+        "{:?}",
+        case.validation
+    );
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2_and_writes_nothing() {
+    let cases: &[&[&str]] = &[
+        &["--threads", "0"],
+        &["--threads", ""],
+        &["--threads", "1,x"],
+        &["--threads", "100000"],
+        &["--workloads", "counter/nope"],
+        &["--placement", "diagonal"],
+        &["--samples", "0"],
+        &["--duration", "fast"],
+    ];
+    for args in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let assert = contend()
+            .arg("run")
+            .args(*args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} created the output directory");
+    }
+}
+
+#[test]
+fn an_unwritable_output_directory_is_refused_before_measuring() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    contend()
+        .args(["run", "--out"])
+        .arg(file.join("sub"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out").and(predicate::str::contains("cannot write")));
+}
+
+#[test]
+fn oversubscription_is_allowed_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let threads = (cpus + 1).to_string();
+    quick_run(
+        dir.path(),
+        &["--workloads", "counter/sharded", "--threads", &threads],
+    )
+    .success();
+    let results = read_results(&dir.path().join("results.json")).unwrap();
+    assert!(results.cases[0].oversubscribed);
+}
