@@ -1,5 +1,5 @@
 //! Measures the harness's own cost: `counter/atomic` at one thread through the runner against a
-//! bare loop of the same operation on the same CPU, samples interleaved (bare, harness, bare).
+//! bare loop of the same operation on the same CPU, in interleaved pairs (bare, harness, bare, ...).
 
 use std::time::{Duration, Instant};
 
@@ -39,23 +39,24 @@ fn bare_loop(cpu: Option<usize>, samples: u32, duration: Duration) -> Vec<f64> {
     })
 }
 
-/// Runs the comparison; `cpu_order` as for cases (the first CPU is used).
+/// Runs the comparison in `pairs` back-to-back pairs (bare window, then a one-sample harness case,
+/// both pinned to the first CPU of `cpu_order`), so machine drift cancels; the ratio is the median
+/// of the per-pair ratios.
 pub fn measure(
     cpu_order: &[usize],
     available_cpus: usize,
-    samples: u32,
+    pairs: u32,
     duration: Duration,
 ) -> Option<Overhead> {
     let variant = find_variant("counter/atomic")?;
     let cpu = cpu_order.first().copied();
     let params = Params::default();
     let timing = Timing {
-        warmup: duration,
-        samples,
+        warmup: duration / 4,
+        samples: 1,
         duration,
         stall_timeout: Duration::from_secs(5),
     };
-    let mut bare = bare_loop(cpu, samples, duration);
     let req = CaseRequest {
         variant,
         threads: 1,
@@ -69,17 +70,22 @@ pub fn measure(
         params: &params,
         timing: &timing,
     };
-    let case = run_case(&req, &mut |_, _| {});
-    bare.extend(bare_loop(cpu, samples, duration));
-    if !matches!(case.validation, Validation::Passed { .. }) || bare.is_empty() {
-        return None;
+    let (mut bare, mut harness, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        let b = *bare_loop(cpu, 1, duration).first()?;
+        let case = run_case(&req, &mut |_, _| {});
+        if !matches!(case.validation, Validation::Passed { .. }) {
+            return None;
+        }
+        let h = case.samples.first()?.throughput;
+        bare.push(b);
+        harness.push(h);
+        ratios.push(h / b);
     }
-    let harness: Vec<f64> = case.samples.iter().map(|s| s.throughput).collect();
-    let (bare_ops, harness_ops) = (median(&bare), median(&harness));
     Some(Overhead {
-        bare_ops_per_sec: bare_ops,
-        harness_ops_per_sec: harness_ops,
-        ratio: harness_ops / bare_ops,
-        samples,
+        bare_ops_per_sec: median(&bare),
+        harness_ops_per_sec: median(&harness),
+        ratio: median(&ratios),
+        samples: pairs,
     })
 }

@@ -82,7 +82,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         results.overhead = crate::overhead::measure(
             &overhead_order,
             available.len(),
-            5,
+            7,
             Duration::from_millis(60),
         );
     }
