@@ -3,3 +3,4 @@
 
 pub mod schema;
 pub mod stats;
+pub mod usl;
