@@ -1,6 +1,11 @@
 //! Pure functions from contend's results JSON to comparisons, HTML, SVG, Markdown and CSV.
 //! The results schema (the contract between measuring and rendering) lives here too.
 
+pub mod analysis;
+pub mod charts;
+pub mod format;
+pub mod histogram;
 pub mod schema;
 pub mod stats;
 pub mod usl;
+pub mod warnings;
