@@ -3,9 +3,15 @@
 
 pub mod analysis;
 pub mod charts;
+pub mod figures;
 pub mod format;
 pub mod histogram;
+pub mod html;
+mod html_compare;
+mod html_family;
 pub mod schema;
 pub mod stats;
 pub mod usl;
 pub mod warnings;
+
+pub use html::render_html;
