@@ -53,7 +53,7 @@ pub fn families<'a>(runs: impl IntoIterator<Item = &'a Results>) -> Vec<String> 
 /// One variant at one placement across thread counts: a line on a chart.
 #[derive(Debug, Clone)]
 pub struct Series<'a> {
-    /// What the legend says: the variant, plus the placement when the family ran several.
+    /// What the legend says: the variant, plus the placement when it is not the run's configured one.
     pub name: String,
     pub variant: String,
     pub style: String,
@@ -90,10 +90,6 @@ impl Series<'_> {
 /// The series of `family` in `run`, in order of first appearance; only trustworthy cases are included.
 pub fn series<'a>(run: &'a Results, family: &str) -> Vec<Series<'a>> {
     let cases: Vec<&Case> = run.cases.iter().filter(|c| c.family == family).collect();
-    let mut placements: Vec<&str> = cases.iter().map(|c| c.placement.as_str()).collect();
-    placements.sort_unstable();
-    placements.dedup();
-    let several = placements.len() > 1;
     let mut out: Vec<Series<'a>> = Vec::new();
     for c in cases {
         let pos = out
@@ -102,10 +98,11 @@ pub fn series<'a>(run: &'a Results, family: &str) -> Vec<Series<'a>> {
         let s = match pos {
             Some(i) => &mut out[i],
             None => {
-                let name = if several {
-                    format!("{} ({})", c.variant, c.placement)
-                } else {
+                // Name the placement only where it differs from the run's configured one.
+                let name = if c.placement == run.config.placement {
                     c.variant.clone()
+                } else {
+                    format!("{} ({})", c.variant, c.placement)
                 };
                 out.push(Series {
                     name,

@@ -42,7 +42,7 @@ pub const WARM: [RGBColor; 6] = [
 /// Colour of deliberately racy variants (their numbers are not real results).
 pub const RACY: RGBColor = RGBColor(0x80, 0x80, 0x80);
 /// Colour of reference lines (ideal speedup).
-pub const REFERENCE: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub const REFERENCE: RGBColor = RGBColor(0xb0, 0xb0, 0xb0);
 
 /// Every colour a data line can have, as `#RRGGBB` (upper case, as the SVG backend writes them).
 pub fn data_colours() -> Vec<String> {
@@ -322,7 +322,7 @@ fn shorten(label: &str) -> String {
 
 /// About five "nice" ticks (1, 2, 2.5, 5 x 10^k) covering [min, max].
 pub fn linear_ticks(min: f64, max: f64) -> Vec<f64> {
-    if !(max > min) {
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
         return vec![min];
     }
     let raw = (max - min) / 6.0;

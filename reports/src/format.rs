@@ -28,6 +28,26 @@ pub fn sig3(x: f64) -> String {
     }
 }
 
+/// An axis tick: [`si`] without trailing zeros (`40 G`, `2.5 M`, `0`).
+pub fn tick(x: f64) -> String {
+    trim_zeros(&si(x))
+}
+
+/// A duration tick: [`ns`] without trailing zeros (`50 ms`, `1 µs`).
+pub fn ns_tick(x: f64) -> String {
+    trim_zeros(&ns(x))
+}
+
+/// Drops trailing zeros (and a trailing point) from the number at the start of `s`: `40.0 G` -> `40 G`.
+fn trim_zeros(s: &str) -> String {
+    let split = s.find(' ').unwrap_or(s.len());
+    let (num, rest) = s.split_at(split);
+    if !num.contains('.') {
+        return s.to_string();
+    }
+    format!("{}{rest}", num.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// A duration given in ns, in the unit that suits it: `850 ns`, `1.23 µs`, `45.6 ms`, `1.20 s`.
 pub fn ns(x: f64) -> String {
     let a = x.abs();
@@ -139,6 +159,15 @@ mod tests {
         assert_eq!(si(12.0), "12.0");
         assert_eq!(si(999.96e3), "1.00 M");
         assert_eq!(si(0.5), "0.500");
+    }
+
+    #[test]
+    fn ticks_drop_trailing_zeros() {
+        assert_eq!(tick(40e9), "40 G");
+        assert_eq!(tick(2.5e6), "2.5 M");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(ns_tick(50e6), "50 ms");
+        assert_eq!(ns_tick(100.0), "100 ns");
     }
 
     #[test]

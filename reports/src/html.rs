@@ -44,7 +44,11 @@ fn single(out: &mut String, run: &Results) {
     let families = analysis::families([run]);
     out.push_str("<nav><ol>\n<li><a href=\"#machine\">Machine and run</a></li>\n<li><a href=\"#warnings\">Warnings</a></li>\n<li><a href=\"#summary\">Summary</a></li>\n");
     for f in &families {
-        let _ = writeln!(out, "<li><a href=\"#family-{0}\">Family: {0}</a></li>", esc(f));
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#family-{0}\">Family: {0}</a></li>",
+            esc(f)
+        );
     }
     out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
     if run.race_detection.is_some() {
@@ -52,7 +56,11 @@ fn single(out: &mut String, run: &Results) {
     }
     out.push_str("</ol></nav>\n");
     section(out, "machine", "Machine and run");
-    machine_table(out, std::slice::from_ref(run), &[run.label.clone()]);
+    machine_table(
+        out,
+        std::slice::from_ref(run),
+        std::slice::from_ref(&run.label),
+    );
     out.push_str("</section>\n");
     section(out, "warnings", "Warnings");
     warning_list(out, run);
@@ -103,13 +111,20 @@ pub(crate) fn table(out: &mut String, class: &str, head: &[&str], rows: &[Vec<St
 pub(crate) fn rate(value: f64, unit: &str) -> String {
     let v = format::si(value);
     // `22.6 GFLOP/s`, but `495 M increments/s`.
-    if unit.starts_with("FLOP") && v.ends_with(char::is_alphabetic) { format!("{v}{unit}") } else { format!("{v} {unit}") }
+    if unit.starts_with("FLOP") && v.ends_with(char::is_alphabetic) {
+        format!("{v}{unit}")
+    } else {
+        format!("{v} {unit}")
+    }
 }
 
 fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
     let m = &run.machine;
-    let smt = if m.physical_cores > 0 { m.logical_cpus / m.physical_cores } else { 1 };
-    let cores_per_pkg = if m.packages > 0 { m.physical_cores / m.packages } else { m.physical_cores };
+    let smt = m.logical_cpus.checked_div(m.physical_cores).unwrap_or(1);
+    let cores_per_pkg = m
+        .physical_cores
+        .checked_div(m.packages)
+        .unwrap_or(m.physical_cores);
     let topo = format!(
         "{} package{} × {} core{} × {} thread{} per core",
         m.packages,
@@ -130,8 +145,16 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
         c.warmup_ms,
         c.seed,
         if c.quick { ", quick" } else { "" },
-        if c.include_racy { ", racy variants included" } else { "" },
-        if params.is_empty() { String::new() } else { format!("; {}", params.join(", ")) }
+        if c.include_racy {
+            ", racy variants included"
+        } else {
+            ""
+        },
+        if params.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", params.join(", "))
+        }
     );
     let overhead = match &run.overhead {
         Some(o) => format!(
@@ -146,14 +169,23 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
         ("Label", run.label.clone()),
         ("Host", m.hostname.clone()),
         ("CPU", m.cpu_model.clone()),
-        ("CPUs", format!("{} logical, {} physical cores, {} package(s)", m.logical_cpus, m.physical_cores, m.packages)),
+        (
+            "CPUs",
+            format!(
+                "{} logical, {} physical cores, {} package(s)",
+                m.logical_cpus, m.physical_cores, m.packages
+            ),
+        ),
         ("Topology", topo),
         ("Available CPUs", format::cpu_list(&m.available_cpus)),
         ("Memory", format::bytes(m.memory_bytes)),
         ("OS", m.os.clone()),
         ("Kernel", m.kernel.clone()),
         ("Compiler", m.rustc.clone()),
-        ("Tool", format!("{} {} ({commit})", run.tool.name, run.tool.version)),
+        (
+            "Tool",
+            format!("{} {} ({commit})", run.tool.name, run.tool.version),
+        ),
         ("Command", run.command.join(" ")),
         ("Started", run.started_at.clone()),
         ("Config", config),
@@ -172,8 +204,16 @@ pub(crate) fn machine_table(out: &mut String, runs: &[Results], labels: &[String
             let values: Vec<&String> = per_run.iter().map(|r| &r[i].1).collect();
             let differs = values.iter().any(|v| *v != values[0]);
             for v in values {
-                let cell = if i == 11 { format!("<code>{}</code>", esc(v)) } else { esc(v) };
-                row.push(if differs && runs.len() > 1 { format!("<span class=\"diff\">{cell}</span>") } else { cell });
+                let cell = if i == 11 {
+                    format!("<code>{}</code>", esc(v))
+                } else {
+                    esc(v)
+                };
+                row.push(if differs && runs.len() > 1 {
+                    format!("<span class=\"diff\">{cell}</span>")
+                } else {
+                    cell
+                });
             }
             row
         })
@@ -201,9 +241,22 @@ pub(crate) fn warning_list(out: &mut String, run: &Results) {
             Severity::Error => "error",
             Severity::Caution => "caution",
         };
-        let cases: Vec<String> = w.cases.iter().map(|c| format!("<code>{}</code>", esc(c))).collect();
-        let list = if cases.is_empty() { String::new() } else { format!(": {}", cases.join(", ")) };
-        let _ = writeln!(out, "<li class=\"{cls}\"><b>{}</b> {}{list}</li>", w.severity.name(), esc(&w.message));
+        let cases: Vec<String> = w
+            .cases
+            .iter()
+            .map(|c| format!("<code>{}</code>", esc(c)))
+            .collect();
+        let list = if cases.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", cases.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "<li class=\"{cls}\"><b>{}</b> {}{list}</li>",
+            w.severity.name(),
+            esc(&w.message)
+        );
     }
     out.push_str("</ul>\n");
 }
@@ -224,20 +277,32 @@ pub(crate) fn summary_table(out: &mut String, runs: &[&Results], labels: &[Strin
     for f in analysis::families(runs.iter().copied()) {
         for (i, run) in runs.iter().enumerate() {
             let s: FamilySummary<'_> = analysis::family_summary(run, &f);
-            let mut row = vec![format!("<a href=\"#{}family-{}\">{}</a>", anchor_prefix(labels, i), esc(&f), esc(&f))];
+            let mut row = vec![format!(
+                "<a href=\"#{}family-{}\">{}</a>",
+                anchor_prefix(labels, i),
+                esc(&f),
+                esc(&f)
+            )];
             if !labels.is_empty() {
                 row.push(esc(&labels[i]));
             }
-            let name = |c: Option<&crate::schema::Case>| c.map_or("–".into(), |c| format!("<code>{}</code>", esc(&c.variant)));
+            let name = |c: Option<&crate::schema::Case>| {
+                c.map_or("–".into(), |c| {
+                    format!("<code>{}</code>", esc(&c.variant))
+                })
+            };
             row.extend([
                 format!("#{}", s.max_threads),
                 name(s.best),
                 case_rate(s.best),
                 name(s.best_shared),
                 name(s.best_message),
-                s.shared_over_message().map_or("–".into(), |r| format!("#{}", format::ratio(r))),
-                s.speedup.map_or("–".into(), |r| format!("#{}", format::ratio(r))),
-                s.efficiency().map_or("–".into(), |e| format!("#{}", format::pct(e))),
+                s.shared_over_message()
+                    .map_or("–".into(), |r| format!("#{}", format::ratio(r))),
+                s.speedup
+                    .map_or("–".into(), |r| format!("#{}", format::ratio(r))),
+                s.efficiency()
+                    .map_or("–".into(), |e| format!("#{}", format::pct(e))),
             ]);
             rows.push(row);
         }
@@ -266,18 +331,32 @@ pub(crate) fn summary_table(out: &mut String, runs: &[&Results], labels: &[Strin
 
 /// Anchor prefix of run `i` in a comparison (`run2-`), empty for a single run.
 pub(crate) fn anchor_prefix(labels: &[String], i: usize) -> String {
-    if labels.is_empty() { String::new() } else { format!("run{}-", i + 1) }
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("run{}-", i + 1)
+    }
 }
 
 /// Validation details of one case, as HTML.
 pub(crate) fn validation_cell(v: &Validation) -> String {
     match v {
-        Validation::Passed { samples_checked } => format!("<span class=\"ok\">passed</span> ({samples_checked} samples)"),
-        Validation::Failed { samples_failed, first_error } => format!(
+        Validation::Passed { samples_checked } => {
+            format!("<span class=\"ok\">passed</span> ({samples_checked} samples)")
+        }
+        Validation::Failed {
+            samples_failed,
+            first_error,
+        } => format!(
             "<span class=\"bad\">FAILED</span> in {samples_failed} sample(s): {}",
             esc(first_error)
         ),
-        Validation::RaceObserved { samples_damaged, samples_checked, total_damage, first_detail } => format!(
+        Validation::RaceObserved {
+            samples_damaged,
+            samples_checked,
+            total_damage,
+            first_detail,
+        } => format!(
             "<span class=\"racy\">race observed</span> in {samples_damaged}/{samples_checked} samples, damage {total_damage}: {}",
             esc(first_detail)
         ),
@@ -295,9 +374,15 @@ pub(crate) fn status_cell(s: &CaseStatus) -> String {
         CaseStatus::Failed => "<span class=\"bad\">failed</span>".into(),
         CaseStatus::Deadlocked { stall_ms, blocked } => format!(
             "<span class=\"bad\">deadlocked</span> after {stall_ms} ms{}",
-            if blocked.is_empty() { String::new() } else { format!(": {}", esc(&blocked.join("; "))) }
+            if blocked.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", esc(&blocked.join("; ")))
+            }
         ),
-        CaseStatus::Error { message } => format!("<span class=\"bad\">error</span>: {}", esc(message)),
+        CaseStatus::Error { message } => {
+            format!("<span class=\"bad\">error</span>: {}", esc(message))
+        }
     }
 }
 
@@ -309,18 +394,29 @@ pub(crate) fn validation_table(out: &mut String, run: &Results) {
         .map(|c| {
             vec![
                 format!("<code>{}</code>", esc(&c.key())),
-                if c.expected_race { "yes".into() } else { "no".into() },
+                if c.expected_race {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
                 validation_cell(&c.validation),
                 status_cell(&c.status),
             ]
         })
         .collect();
-    table(out, "validation", &["case", "racy by design", "validation", "status"], &rows);
+    table(
+        out,
+        "validation",
+        &["case", "racy by design", "validation", "status"],
+        &rows,
+    );
 }
 
 /// The race-detection section, when the run has one: a table for `{"variants": [...]}`, else pretty JSON.
 pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
-    let Some(value) = &run.race_detection else { return };
+    let Some(value) = &run.race_detection else {
+        return;
+    };
     section(out, id, "Race detection");
     let variants = value.get("variants").and_then(|v| v.as_array());
     match variants {
@@ -346,10 +442,19 @@ pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .filter_map(|v| v.as_object())
-                .map(|v| keys.iter().map(|k| v.get(*k).map_or(String::new(), |x| esc(&json_cell(x)))).collect())
+                .map(|v| {
+                    keys.iter()
+                        .map(|k| v.get(*k).map_or(String::new(), |x| esc(&json_cell(x))))
+                        .collect()
+                })
                 .collect();
             let head: Vec<String> = keys.iter().map(|k| esc(k)).collect();
-            table(out, "races", &head.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
+            table(
+                out,
+                "races",
+                &head.iter().map(String::as_str).collect::<Vec<_>>(),
+                &rows,
+            );
         }
         _ => {
             let pretty = serde_json::to_string_pretty(value).unwrap_or_default();

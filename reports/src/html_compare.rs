@@ -7,7 +7,8 @@ use crate::analysis;
 use crate::figures;
 use crate::format::{self, html as esc};
 use crate::html::{
-    anchor_prefix, machine_table, race_section, rate, section, summary_table, table, validation_table, warning_list,
+    anchor_prefix, machine_table, race_section, rate, section, summary_table, table,
+    validation_table, warning_list,
 };
 use crate::html_family::{family_section, figure, usl_cells};
 use crate::schema::{Case, Results};
@@ -17,11 +18,20 @@ pub(crate) fn comparison(out: &mut String, runs: &[Results], labels: &[String]) 
     let families = analysis::families(runs);
     out.push_str("<nav><ol>\n<li><a href=\"#machines\">Machines</a></li>\n<li><a href=\"#warnings\">Warnings</a></li>\n<li><a href=\"#summary\">Summary</a></li>\n");
     for f in &families {
-        let _ = writeln!(out, "<li><a href=\"#compare-{0}\">Compare: {0}</a></li>", esc(f));
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#compare-{0}\">Compare: {0}</a></li>",
+            esc(f)
+        );
     }
     out.push_str("<li><a href=\"#unmatched\">Cases not in every run</a></li>\n");
     for (i, l) in labels.iter().enumerate() {
-        let _ = writeln!(out, "<li><a href=\"#run{}\">Details: {}</a></li>", i + 1, esc(l));
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#run{}\">Details: {}</a></li>",
+            i + 1,
+            esc(l)
+        );
     }
     out.push_str("</ol></nav>\n");
 
@@ -74,11 +84,20 @@ pub(crate) fn comparison(out: &mut String, runs: &[Results], labels: &[String]) 
 
     for (i, (run, label)) in runs.iter().zip(labels).enumerate() {
         let prefix = anchor_prefix(labels, i);
-        let _ = writeln!(out, "<section id=\"run{}\" class=\"run\">\n<h2>Details: {}</h2>", i + 1, esc(label));
+        let _ = writeln!(
+            out,
+            "<section id=\"run{}\" class=\"run\">\n<h2>Details: {}</h2>",
+            i + 1,
+            esc(label)
+        );
         for f in analysis::families([run]) {
             family_section(out, run, &f, &prefix);
         }
-        section(out, &format!("{prefix}validation"), &format!("Validation: {label}"));
+        section(
+            out,
+            &format!("{prefix}validation"),
+            &format!("Validation: {label}"),
+        );
         validation_table(out, run);
         out.push_str("</section>\n");
         race_section(out, run, &format!("{prefix}races"));
@@ -101,7 +120,9 @@ fn keys<'a>(runs: &'a [Results], family: &str) -> Vec<(&'a str, usize, &'a str)>
 }
 
 fn find<'a>(run: &'a Results, key: &(&str, usize, &str)) -> Option<&'a Case> {
-    run.cases.iter().find(|c| c.variant == key.0 && c.threads == key.1 && c.placement == key.2)
+    run.cases
+        .iter()
+        .find(|c| c.variant == key.0 && c.threads == key.1 && c.placement == key.2)
 }
 
 /// Throughput of each run at every case present in at least two runs, and each run's ratio to the first run.
@@ -112,7 +133,11 @@ fn ratio_table(out: &mut String, runs: &[Results], labels: &[String], family: &s
         if found.iter().filter(|c| c.is_some()).count() < 2 {
             continue;
         }
-        let mut row = vec![format!("<code>{}</code>", esc(key.0)), format!("#{}", key.1), esc(key.2)];
+        let mut row = vec![
+            format!("<code>{}</code>", esc(key.0)),
+            format!("#{}", key.1),
+            esc(key.2),
+        ];
         let value = |c: &Case| {
             let m = analysis::metric(c);
             (c.throughput.median * m.factor, m.unit)
@@ -123,11 +148,16 @@ fn ratio_table(out: &mut String, runs: &[Results], labels: &[String], family: &s
                     let (v, unit) = value(c);
                     format!("#{}", rate(v, &unit))
                 }
-                Some(c) => format!("<span class=\"bad\">{}</span>", analysis::status_name(&c.status)),
+                Some(c) => format!(
+                    "<span class=\"bad\">{}</span>",
+                    analysis::status_name(&c.status)
+                ),
                 None => "missing".into(),
             });
         }
-        let base = found[0].filter(|c| analysis::trustworthy(c)).map(|c| value(c).0);
+        let base = found[0]
+            .filter(|c| analysis::trustworthy(c))
+            .map(|c| value(c).0);
         for c in &found[1..] {
             let r = match (base, c.filter(|c| analysis::trustworthy(c))) {
                 (Some(b), Some(c)) if b > 0.0 => format!("#{}", format::ratio(value(c).0 / b)),
@@ -143,8 +173,17 @@ fn ratio_table(out: &mut String, runs: &[Results], labels: &[String], family: &s
     }
     let mut head: Vec<String> = vec!["variant".into(), "threads".into(), "placement".into()];
     head.extend(labels.iter().map(|l| esc(l)));
-    head.extend(labels[1..].iter().map(|l| format!("{} / {}", esc(l), esc(&labels[0]))));
-    table(out, "ratios", &head.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
+    head.extend(
+        labels[1..]
+            .iter()
+            .map(|l| format!("{} / {}", esc(l), esc(&labels[0]))),
+    );
+    table(
+        out,
+        "ratios",
+        &head.iter().map(String::as_str).collect::<Vec<_>>(),
+        &rows,
+    );
     out.push_str(
         "<p class=\"note\">Cases are matched by variant, thread count and placement; a ratio above 1× means \
          the later machine is faster. Failed or deadlocked cases have no ratio.</p>\n",
@@ -154,7 +193,10 @@ fn ratio_table(out: &mut String, runs: &[Results], labels: &[String], family: &s
 fn usl_comparison(out: &mut String, runs: &[Results], labels: &[String], family: &str) {
     let mut rows = Vec::new();
     for (run, label) in runs.iter().zip(labels) {
-        for s in analysis::series(run, family).iter().filter(|s| !s.cases.is_empty()) {
+        for s in analysis::series(run, family)
+            .iter()
+            .filter(|s| !s.cases.is_empty())
+        {
             let m = analysis::metric(s.cases[0]);
             let fit = s.usl().map(|mut f| {
                 f.lambda *= m.factor;
@@ -165,7 +207,12 @@ fn usl_comparison(out: &mut String, runs: &[Results], labels: &[String], family:
             rows.push(row);
         }
     }
-    table(out, "usl", &["variant", "machine", "λ", "σ", "κ", "peak N*", "R²"], &rows);
+    table(
+        out,
+        "usl",
+        &["variant", "machine", "λ", "σ", "κ", "peak N*", "R²"],
+        &rows,
+    );
 }
 
 /// Every case missing from at least one run, with where it is and is not.
@@ -178,8 +225,12 @@ fn unmatched(out: &mut String, runs: &[Results], labels: &[String]) {
                 continue;
             }
             let names = |want: bool| -> String {
-                let v: Vec<String> =
-                    labels.iter().zip(&present).filter(|(_, p)| **p == want).map(|(l, _)| esc(l)).collect();
+                let v: Vec<String> = labels
+                    .iter()
+                    .zip(&present)
+                    .filter(|(_, p)| **p == want)
+                    .map(|(l, _)| esc(l))
+                    .collect();
                 v.join(", ")
             };
             rows.push(vec![
@@ -192,7 +243,16 @@ fn unmatched(out: &mut String, runs: &[Results], labels: &[String]) {
     if rows.is_empty() {
         out.push_str("<p class=\"ok\">Every case ran in every run.</p>\n");
     } else {
-        let _ = writeln!(out, "<p>{} case(s) ran in only some of the runs:</p>", rows.len());
-        table(out, "unmatched", &["case", "present in", "missing from"], &rows);
+        let _ = writeln!(
+            out,
+            "<p>{} case(s) ran in only some of the runs:</p>",
+            rows.len()
+        );
+        table(
+            out,
+            "unmatched",
+            &["case", "present in", "missing from"],
+            &rows,
+        );
     }
 }

@@ -12,15 +12,29 @@ use contend_reports::render_html;
 use contend_reports::schema::{Results, read_results};
 
 fn fixture(name: &str) -> Results {
-    read_results(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+    read_results(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// The browser binary, or `None` when absent and skipping is allowed; panics when absent and not allowed.
 fn browser() -> Option<PathBuf> {
-    let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+    let candidates = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
     let path = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::var_os("CHROMIUM").map(PathBuf::from).or_else(|| {
-        candidates.iter().find_map(|c| std::env::split_paths(&path).map(|d| d.join(c)).find(|p| p.is_file()))
+        candidates.iter().find_map(|c| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(c))
+                .find(|p| p.is_file())
+        })
     });
     if found.is_none() {
         assert!(
@@ -62,14 +76,24 @@ fn run_browser(bin: &Path, profile: &Path, args: &[&str], url: &str) -> (String,
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let (out, err) = (std::fs::read_to_string(&out_path).unwrap(), std::fs::read_to_string(&err_path).unwrap());
-            assert!(status.success(), "chromium failed ({status}):\n{}", tail(&err));
+            let (out, err) = (
+                std::fs::read_to_string(&out_path).unwrap(),
+                std::fs::read_to_string(&err_path).unwrap(),
+            );
+            assert!(
+                status.success(),
+                "chromium failed ({status}):\n{}",
+                tail(&err)
+            );
             return (out, err);
         }
         if start.elapsed() > Duration::from_secs(90) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chromium did not finish in 90 s:\n{}", tail(&std::fs::read_to_string(&err_path).unwrap()));
+            panic!(
+                "chromium did not finish in 90 s:\n{}",
+                tail(&std::fs::read_to_string(&err_path).unwrap())
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -82,7 +106,12 @@ fn tail(s: &str) -> String {
 
 /// Console errors in Chromium's log.
 fn console_errors(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains("Uncaught") || l.contains("ERROR:CONSOLE") || l.contains(":CONSOLE(")).collect()
+    stderr
+        .lines()
+        .filter(|l| {
+            l.contains("Uncaught") || l.contains("ERROR:CONSOLE") || l.contains(":CONSOLE(")
+        })
+        .collect()
 }
 
 /// Checks every chart `<svg>` in the loaded DOM draws data: a data-coloured polyline with two or more points.
@@ -91,18 +120,31 @@ fn check_charts(dom: &str, name: &str) -> usize {
     let figures: Vec<&str> = dom.split("<figure class=\"chart\"").skip(1).collect();
     assert!(!figures.is_empty(), "{name}: no charts in the loaded page");
     for (i, fig) in figures.iter().enumerate() {
-        let svg = &fig[..fig.find("</svg>").unwrap_or_else(|| panic!("{name}: chart {i} has no </svg>"))];
+        let svg = &fig[..fig
+            .find("</svg>")
+            .unwrap_or_else(|| panic!("{name}: chart {i} has no </svg>"))];
         let kind = fig.split('"').nth(1).unwrap_or("?");
         let data_lines = svg
             .split("<polyline")
             .skip(1)
-            .filter(|p| colours.iter().any(|c| p.contains(&format!("stroke=\"{c}\""))))
             .filter(|p| {
-                let pts = p.split("points=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("");
+                colours
+                    .iter()
+                    .any(|c| p.contains(&format!("stroke=\"{c}\"")))
+            })
+            .filter(|p| {
+                let pts = p
+                    .split("points=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .unwrap_or("");
                 pts.split_whitespace().count() >= 2
             })
             .count();
-        assert!(data_lines > 0, "{name}: chart {i} ({kind}) has no data lines");
+        assert!(
+            data_lines > 0,
+            "{name}: chart {i} ({kind}) has no data lines"
+        );
     }
     figures.len()
 }
@@ -114,16 +156,33 @@ fn check_page(bin: &Path, dir: &Path, name: &str, html: &str, expect_title: &str
     let profile = dir.join(format!("profile-{name}"));
 
     let (dom, stderr) = run_browser(bin, &profile, &["--dump-dom"], &url);
-    assert!(dom.contains("<main>") && dom.contains(expect_title), "{name}: page did not load:\n{}", tail(&dom));
+    assert!(
+        dom.contains("<main>") && dom.contains(expect_title),
+        "{name}: page did not load:\n{}",
+        tail(&dom)
+    );
     let errors = console_errors(&stderr);
-    assert!(errors.is_empty(), "{name}: console errors:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{name}: console errors:\n{}",
+        errors.join("\n")
+    );
     let charts = check_charts(&dom, name);
 
     let png = dir.join(format!("{name}.png"));
     let shot = format!("--screenshot={}", png.display());
-    run_browser(bin, &profile, &[&shot, "--window-size=1400,2400", "--hide-scrollbars"], &url);
-    let bytes = std::fs::read(&png).unwrap_or_else(|e| panic!("{name}: no screenshot at {}: {e}", png.display()));
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{name}: screenshot looks empty");
+    run_browser(
+        bin,
+        &profile,
+        &[&shot, "--window-size=1400,2400", "--hide-scrollbars"],
+        &url,
+    );
+    let bytes = std::fs::read(&png)
+        .unwrap_or_else(|e| panic!("{name}: no screenshot at {}: {e}", png.display()));
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+        "{name}: screenshot looks empty"
+    );
     eprintln!("{name}: {charts} charts ok; screenshot {}", png.display());
 }
 
@@ -134,6 +193,12 @@ fn reports_load_in_chromium_with_drawn_charts() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let (a, b) = (fixture("machine-a.json"), fixture("machine-b.json"));
-    check_page(&bin, &dir, "comparison", &render_html(&[a.clone(), b.clone()]), "contend comparison");
+    check_page(
+        &bin,
+        &dir,
+        "comparison",
+        &render_html(&[a.clone(), b.clone()]),
+        "contend comparison",
+    );
     check_page(&bin, &dir, "single", &render_html(&[b]), "contend report");
 }

@@ -63,7 +63,8 @@ struct Spec {
 
 const COUNTER_LATENCY: &str = "time per increment, as the mean over a timed batch of 8-64 us (clock cost < 1%); \
                                tails show batches disturbed by contention or preemption";
-const MATMUL_LATENCY: &str = "time for one whole product, from handing out the rows to the last row finished";
+const MATMUL_LATENCY: &str =
+    "time for one whole product, from handing out the rows to the last row finished";
 
 /// Builds one case; `tp` is the median throughput in units/s, `cv` the spread between samples.
 #[allow(clippy::too_many_arguments)]
@@ -82,8 +83,9 @@ fn case(
     let matmul = family == "matmul";
     let total = threads + spec.helpers;
     let pinned = placement != "none";
-    let cpus_requested: Vec<Option<usize>> =
-        (0..total).map(|i| (pinned && i < threads).then_some(i % cpus)).collect();
+    let cpus_requested: Vec<Option<usize>> = (0..total)
+        .map(|i| (pinned && i < threads).then_some(i % cpus))
+        .collect();
     let cpus_observed: Vec<Vec<usize>> = cpus_requested
         .iter()
         .enumerate()
@@ -99,7 +101,11 @@ fn case(
         .map(|z| {
             let throughput = tp * (1.0 + cv * z);
             let ops = (throughput * duration_ns as f64 / 1e9).round() as u64;
-            Sample { ops, elapsed_ns: duration_ns, throughput: ops as f64 * 1e9 / duration_ns as f64 }
+            Sample {
+                ops,
+                elapsed_ns: duration_ns,
+                throughput: ops as f64 * 1e9 / duration_ns as f64,
+            }
         })
         .collect();
     let throughput = summarize(&samples.iter().map(|s| s.throughput).collect::<Vec<_>>());
@@ -123,7 +129,12 @@ fn case(
         cpus_requested,
         cpus_observed,
         unit: if matmul { "products" } else { "increments" }.into(),
-        latency_meaning: if matmul { MATMUL_LATENCY } else { COUNTER_LATENCY }.into(),
+        latency_meaning: if matmul {
+            MATMUL_LATENCY
+        } else {
+            COUNTER_LATENCY
+        }
+        .into(),
         unit_factors,
         samples,
         throughput,
@@ -133,17 +144,60 @@ fn case(
     }
 }
 
-const MUTEX: Spec = Spec { variant: "counter/mutex", style: "shared-memory", expected_race: false, helpers: 0 };
-const ATOMIC: Spec = Spec { variant: "counter/atomic", style: "shared-memory", expected_race: false, helpers: 0 };
-const SHARDED: Spec = Spec { variant: "counter/sharded", style: "shared-memory", expected_race: false, helpers: 0 };
-const FALSE_SHARING: Spec =
-    Spec { variant: "counter/false-sharing", style: "shared-memory", expected_race: false, helpers: 0 };
-const ACTOR: Spec = Spec { variant: "counter/actor", style: "message-passing", expected_race: false, helpers: 1 };
-const ACTOR_BATCHED: Spec =
-    Spec { variant: "counter/actor-batched", style: "message-passing", expected_race: false, helpers: 1 };
-const RACY: Spec = Spec { variant: "counter/racy", style: "shared-memory", expected_race: true, helpers: 0 };
-const BLOCKED: Spec = Spec { variant: "matmul/blocked", style: "shared-memory", expected_race: false, helpers: 0 };
-const ROWS: Spec = Spec { variant: "matmul/channel-rows", style: "message-passing", expected_race: false, helpers: 1 };
+const MUTEX: Spec = Spec {
+    variant: "counter/mutex",
+    style: "shared-memory",
+    expected_race: false,
+    helpers: 0,
+};
+const ATOMIC: Spec = Spec {
+    variant: "counter/atomic",
+    style: "shared-memory",
+    expected_race: false,
+    helpers: 0,
+};
+const SHARDED: Spec = Spec {
+    variant: "counter/sharded",
+    style: "shared-memory",
+    expected_race: false,
+    helpers: 0,
+};
+const FALSE_SHARING: Spec = Spec {
+    variant: "counter/false-sharing",
+    style: "shared-memory",
+    expected_race: false,
+    helpers: 0,
+};
+const ACTOR: Spec = Spec {
+    variant: "counter/actor",
+    style: "message-passing",
+    expected_race: false,
+    helpers: 1,
+};
+const ACTOR_BATCHED: Spec = Spec {
+    variant: "counter/actor-batched",
+    style: "message-passing",
+    expected_race: false,
+    helpers: 1,
+};
+const RACY: Spec = Spec {
+    variant: "counter/racy",
+    style: "shared-memory",
+    expected_race: true,
+    helpers: 0,
+};
+const BLOCKED: Spec = Spec {
+    variant: "matmul/blocked",
+    style: "shared-memory",
+    expected_race: false,
+    helpers: 0,
+};
+const ROWS: Spec = Spec {
+    variant: "matmul/channel-rows",
+    style: "message-passing",
+    expected_race: false,
+    helpers: 1,
+};
 
 /// GFLOP/s of a 512 x 512 product to products/s.
 fn gflops(g: f64) -> f64 {
@@ -167,12 +221,23 @@ fn racy_validation(threads: usize) -> Validation {
     }
 }
 
-fn machine(label: &str, cpu_model: &str, logical: usize, physical: usize, memory_gib: u64) -> Machine {
+fn machine(
+    label: &str,
+    cpu_model: &str,
+    logical: usize,
+    physical: usize,
+    memory_gib: u64,
+) -> Machine {
     let smt = logical / physical;
     let topology = (0..logical)
         .map(|cpu| {
             let core = cpu % physical;
-            CpuTopology { cpu, package: 0, core, siblings: (0..smt).map(|s| core + s * physical).collect() }
+            CpuTopology {
+                cpu,
+                package: 0,
+                core,
+                siblings: (0..smt).map(|s| core + s * physical).collect(),
+            }
         })
         .collect();
     Machine {
@@ -190,7 +255,13 @@ fn machine(label: &str, cpu_model: &str, logical: usize, physical: usize, memory
     }
 }
 
-fn results(label: &str, machine: Machine, threads: Vec<usize>, placement: &str, cases: Vec<Case>) -> Results {
+fn results(
+    label: &str,
+    machine: Machine,
+    threads: Vec<usize>,
+    placement: &str,
+    cases: Vec<Case>,
+) -> Results {
     let mut params = BTreeMap::new();
     params.insert("cs_work".into(), 0);
     params.insert("matmul_n".into(), 512);
@@ -202,9 +273,19 @@ fn results(label: &str, machine: Machine, threads: Vec<usize>, placement: &str, 
     }
     Results {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: "contend".into(), version: "0.1.0".into(), git_commit: Some("bedbaff1c2d3".into()) },
+        tool: Tool {
+            name: "contend".into(),
+            version: "0.1.0".into(),
+            git_commit: Some("bedbaff1c2d3".into()),
+        },
         label: label.into(),
-        command: vec!["contend".into(), "run".into(), "--threads".into(), "1,2,4,8".into(), "--include-racy".into()],
+        command: vec![
+            "contend".into(),
+            "run".into(),
+            "--threads".into(),
+            "1,2,4,8".into(),
+            "--include-racy".into(),
+        ],
         started_at: "2026-05-01T10:00:00Z".into(),
         config: RunConfig {
             workloads,
@@ -243,19 +324,65 @@ fn machine_a() -> Results {
     ];
     for (spec, tps, cvs) in counters {
         for (i, t) in [1, 2].into_iter().enumerate() {
-            cases.push(case(r, spec, t, "compact", cpus, tps[i], cvs[i], passed(), ok()));
+            cases.push(case(
+                r,
+                spec,
+                t,
+                "compact",
+                cpus,
+                tps[i],
+                cvs[i],
+                passed(),
+                ok(),
+            ));
         }
     }
     for t in [1, 2] {
-        cases.push(case(r, &RACY, t, "compact", cpus, [1745e6, 1980e6][t - 1], 0.05, racy_validation(t), ok()));
+        cases.push(case(
+            r,
+            &RACY,
+            t,
+            "compact",
+            cpus,
+            [1745e6, 1980e6][t - 1],
+            0.05,
+            racy_validation(t),
+            ok(),
+        ));
     }
     for (t, g) in [(1, 11.8), (2, 22.6)] {
-        cases.push(case(r, &BLOCKED, t, "compact", cpus, gflops(g), 0.02, passed(), ok()));
+        cases.push(case(
+            r,
+            &BLOCKED,
+            t,
+            "compact",
+            cpus,
+            gflops(g),
+            0.02,
+            passed(),
+            ok(),
+        ));
     }
     for (t, g) in [(1, 10.4), (2, 19.1)] {
-        cases.push(case(r, &ROWS, t, "compact", cpus, gflops(g), 0.04, passed(), ok()));
+        cases.push(case(
+            r,
+            &ROWS,
+            t,
+            "compact",
+            cpus,
+            gflops(g),
+            0.04,
+            passed(),
+            ok(),
+        ));
     }
-    let mut res = results("epyc-2vcpu", machine("epyc-2vcpu", "AMD EPYC 9R14 (Zen 4)", 2, 2, 24), vec![1, 2], "compact", cases);
+    let mut res = results(
+        "epyc-2vcpu",
+        machine("epyc-2vcpu", "AMD EPYC 9R14 (Zen 4)", 2, 2, 24),
+        vec![1, 2],
+        "compact",
+        cases,
+    );
     res.overhead = Some(Overhead {
         bare_ops_per_sec: 511e6,
         harness_ops_per_sec: 495e6,
@@ -266,7 +393,7 @@ fn machine_a() -> Results {
 }
 
 /// An 8-thread (4 cores x SMT 2) machine, threads 1, 2, 4, 8: enough thread counts for a USL fit. One case is
-/// missing, one fails validation, one deadlocks, and a race-detection verdict is attached.
+/// missing, one fails validation, one deadlocks, one ran unpinned, and a race-detection verdict is attached.
 fn machine_b() -> Results {
     let mut rng = Rng(0x5eed_0002);
     let r = &mut rng;
@@ -287,33 +414,120 @@ fn machine_b() -> Results {
             if spec.variant == "counter/actor-batched" && t == 2 {
                 continue; // missing on this machine: the comparison must list it
             }
-            cases.push(case(r, spec, t, "spread", cpus, tps[i], cv, passed(), ok()));
+            cases.push(case(
+                r,
+                spec,
+                t,
+                "compact",
+                cpus,
+                tps[i],
+                cv,
+                passed(),
+                ok(),
+            ));
         }
     }
     for (i, t) in threads.into_iter().enumerate() {
         let tp = [1510e6, 1702e6, 2890e6, 3702e6][i];
-        cases.push(case(r, &RACY, t, "spread", cpus, tp, 0.05, racy_validation(t), ok()));
+        cases.push(case(
+            r,
+            &RACY,
+            t,
+            "compact",
+            cpus,
+            tp,
+            0.05,
+            racy_validation(t),
+            ok(),
+        ));
     }
     for (t, g) in threads.into_iter().zip([9.5, 18.6, 35.2, 41.0]) {
-        cases.push(case(r, &BLOCKED, t, "spread", cpus, gflops(g), 0.03, passed(), ok()));
+        cases.push(case(
+            r,
+            &BLOCKED,
+            t,
+            "compact",
+            cpus,
+            gflops(g),
+            0.03,
+            passed(),
+            ok(),
+        ));
     }
     for (t, g) in [(1, 8.9), (2, 17.2)] {
-        cases.push(case(r, &ROWS, t, "spread", cpus, gflops(g), 0.04, passed(), ok()));
+        cases.push(case(
+            r,
+            &ROWS,
+            t,
+            "compact",
+            cpus,
+            gflops(g),
+            0.04,
+            passed(),
+            ok(),
+        ));
     }
     let failed = Validation::Failed {
         samples_failed: 1,
         first_error: "C[17][3] = 1024.5, expected 1025 (rows 16..32 sent twice?)".into(),
     };
-    cases.push(case(r, &ROWS, 4, "spread", cpus, gflops(30.1), 0.05, failed, CaseStatus::Failed));
+    cases.push(case(
+        r,
+        &ROWS,
+        4,
+        "compact",
+        cpus,
+        gflops(30.1),
+        0.05,
+        failed,
+        CaseStatus::Failed,
+    ));
     let deadlocked = CaseStatus::Deadlocked {
         stall_ms: 5000,
-        blocked: vec!["worker 0: recv on rows channel".into(), "owner: send on results channel (full)".into()],
+        blocked: vec![
+            "worker 0: recv on rows channel".into(),
+            "owner: send on results channel (full)".into(),
+        ],
     };
-    let mut dl = case(r, &ROWS, 8, "spread", cpus, gflops(1.0), 0.0, Validation::NotRun, deadlocked);
+    // One case left to the OS scheduler, to compare against pinning.
+    cases.push(case(
+        r,
+        &ATOMIC,
+        2,
+        "none",
+        cpus,
+        52e6,
+        0.16,
+        passed(),
+        ok(),
+    ));
+    let mut dl = case(
+        r,
+        &ROWS,
+        8,
+        "compact",
+        cpus,
+        gflops(1.0),
+        0.0,
+        Validation::NotRun,
+        deadlocked,
+    );
     dl.samples.clear();
     dl.throughput = summarize(&[]);
     cases.push(dl);
-    let mut res = results("xeon-8t", machine("xeon-8t", "Intel(R) Xeon(R) Gold 6334 CPU @ 3.60GHz", 8, 4, 32), threads.to_vec(), "spread", cases);
+    let mut res = results(
+        "xeon-8t",
+        machine(
+            "xeon-8t",
+            "Intel(R) Xeon(R) Gold 6334 CPU @ 3.60GHz",
+            8,
+            4,
+            32,
+        ),
+        threads.to_vec(),
+        "compact",
+        cases,
+    );
     res.race_detection = Some(serde_json::json!({
         "tool": "ThreadSanitizer",
         "variants": [
@@ -326,7 +540,10 @@ fn machine_b() -> Results {
 }
 
 fn fixtures() -> Vec<(&'static str, Results)> {
-    vec![("machine-a.json", machine_a()), ("machine-b.json", machine_b())]
+    vec![
+        ("machine-a.json", machine_a()),
+        ("machine-b.json", machine_b()),
+    ]
 }
 
 #[test]
@@ -341,11 +558,18 @@ fn fixtures_match_their_generator() {
             std::fs::write(&path, &text).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == text, "{} is stale: rerun with UPDATE_FIXTURES=1", path.display());
+        assert!(
+            committed == text,
+            "{} is stale: rerun with UPDATE_FIXTURES=1",
+            path.display()
+        );
         // serde_json parses floats to within an ulp unless its `float_roundtrip` feature is on, so compare
         // structure rather than bits.
         let parsed = read_results(&path).unwrap();
         assert_eq!(parsed.cases.len(), res.cases.len(), "{name}");
-        assert_eq!(parsed.cases.iter().map(|c| c.key()).collect::<Vec<_>>(), res.cases.iter().map(|c| c.key()).collect::<Vec<_>>());
+        assert_eq!(
+            parsed.cases.iter().map(|c| c.key()).collect::<Vec<_>>(),
+            res.cases.iter().map(|c| c.key()).collect::<Vec<_>>()
+        );
     }
 }
