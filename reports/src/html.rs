@@ -388,28 +388,47 @@ pub(crate) fn status_cell(s: &CaseStatus) -> String {
 
 /// Every case's validation and status.
 pub(crate) fn validation_table(out: &mut String, run: &Results) {
+    let clean = |c: &&crate::schema::Case| {
+        c.status.is_ok() && matches!(c.validation, Validation::Passed { .. })
+    };
+    let passed: Vec<String> = run
+        .cases
+        .iter()
+        .filter(clean)
+        .map(|c| format!("<code>{}</code>", esc(&c.key())))
+        .collect();
     let rows: Vec<Vec<String>> = run
         .cases
         .iter()
+        .filter(|c| !clean(c))
         .map(|c| {
             vec![
                 format!("<code>{}</code>", esc(&c.key())),
-                if c.expected_race {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
+                if c.expected_race { "yes" } else { "no" }.into(),
                 validation_cell(&c.validation),
                 status_cell(&c.status),
             ]
         })
         .collect();
-    table(
-        out,
-        "validation",
-        &["case", "racy by design", "validation", "status"],
-        &rows,
-    );
+    if !rows.is_empty() {
+        table(
+            out,
+            "validation",
+            &["case", "racy by design", "validation", "status"],
+            &rows,
+        );
+    }
+    if passed.is_empty() {
+        out.push_str("<p>No case passed validation.</p>\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<p class=\"passed\"><span class=\"ok\">Passed</span> every checked sample ({} of {} cases): {}</p>",
+            passed.len(),
+            run.cases.len(),
+            passed.join(", ")
+        );
+    }
 }
 
 /// The race-detection section, when the run has one: a table for `{"variants": [...]}`, else pretty JSON.
@@ -431,7 +450,11 @@ pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
                     table(out, "kv", &["", "value"], &rows);
                 }
             }
-            let mut keys: Vec<&str> = Vec::new();
+            // The variant first, then the other keys in their (sorted) order.
+            let mut keys: Vec<&str> = vec![];
+            if list.iter().any(|v| v.get("variant").is_some()) {
+                keys.push("variant");
+            }
             for v in list.iter().filter_map(|v| v.as_object()) {
                 for k in v.keys() {
                     if !keys.contains(&k.as_str()) {
