@@ -1,5 +1,21 @@
 //! Pure functions from contend's results JSON to comparisons, HTML, SVG, Markdown and CSV.
 //! The results schema (the contract between measuring and rendering) lives here too.
 
+pub mod analysis;
+pub mod charts;
+pub mod csv;
+pub mod figures;
+pub mod format;
+pub mod histogram;
+pub mod html;
+mod html_compare;
+mod html_family;
+pub mod markdown;
 pub mod schema;
 pub mod stats;
+pub mod usl;
+pub mod warnings;
+
+pub use csv::render_csv;
+pub use html::render_html;
+pub use markdown::render_markdown;
