@@ -156,7 +156,7 @@ impl Estimate {
         let mdc_note = || {
             format!(
                 "MDC {} > threshold {}",
-                super::render::percent_label(self.mdc),
+                super::render::mdc_label(self.mdc),
                 super::render::percent_label(t)
             )
         };

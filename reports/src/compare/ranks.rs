@@ -24,10 +24,28 @@ pub(crate) fn signed_rank_cut(n: usize, alpha: f64) -> usize {
         return 0;
     }
     if n <= EXACT_SIGNED_RANK_MAX_N {
-        signed_rank_cut_exact(n, alpha)
+        // Key (0, n, alpha): rank-sum keys have a first size of at least 1, so never collide.
+        memoized((0, n, alpha.to_bits()), || signed_rank_cut_exact(n, alpha))
     } else {
         signed_rank_cut_normal(n, alpha)
     }
+}
+
+thread_local! {
+    /// Exact cuts already computed on this thread. The adaptive A/B loop asks for the same few
+    /// (size, alpha) at every case; a memo keeps that, and the simulations, cheap.
+    static CUTS: std::cell::RefCell<std::collections::HashMap<(usize, usize, u64), usize>> =
+        std::cell::RefCell::default();
+}
+
+/// `compute()` for `key`, remembered per thread (the cut is a pure function of its key).
+fn memoized(key: (usize, usize, u64), compute: impl FnOnce() -> usize) -> usize {
+    if let Some(cut) = CUTS.with(|c| c.borrow().get(&key).copied()) {
+        return cut;
+    }
+    let cut = compute();
+    CUTS.with(|c| c.borrow_mut().insert(key, cut));
+    cut
 }
 
 fn signed_rank_cut_exact(n: usize, alpha: f64) -> usize {
@@ -73,7 +91,7 @@ pub(crate) fn rank_sum_cut(n: usize, m: usize, alpha: f64) -> usize {
     }
     let (n, m) = (n.min(m), n.max(m));
     if n * m <= EXACT_RANK_SUM_MAX_NM {
-        rank_sum_cut_exact(n, m, alpha)
+        memoized((n, m, alpha.to_bits()), || rank_sum_cut_exact(n, m, alpha))
     } else {
         rank_sum_cut_normal(n, m, alpha)
     }

@@ -18,26 +18,36 @@ fn signed_percent(fraction: f64) -> String {
     format!("{:+.1}%", fraction * 100.0)
 }
 
-/// Throughput with an SI prefix and three significant digits or so: `12.3M/s`.
+/// Throughput with an SI prefix and three significant digits: `12.3M/s`, `1.00G/s`.
 fn throughput(units_per_sec: f64) -> String {
     let v = units_per_sec;
-    let (scaled, prefix) = if v >= 1e9 {
+    // Thresholds sit where rounding to three digits would carry into the next prefix or digit.
+    let (scaled, prefix) = if v >= 999.5e6 {
         (v / 1e9, "G")
-    } else if v >= 1e6 {
+    } else if v >= 999.5e3 {
         (v / 1e6, "M")
-    } else if v >= 1e3 {
+    } else if v >= 999.5 {
         (v / 1e3, "k")
     } else {
         (v, "")
     };
-    let digits = if scaled >= 100.0 {
+    let digits = if scaled >= 99.95 {
         0
-    } else if scaled >= 10.0 {
+    } else if scaled >= 9.995 {
         1
     } else {
         2
     };
     format!("{scaled:.digits$}{prefix}/s")
+}
+
+/// A minimum detectable change with one decimal: `2.2%`, or `∞` without an interval.
+pub(crate) fn mdc_label(mdc: f64) -> String {
+    if mdc.is_finite() {
+        format!("{:.1}%", mdc * 100.0)
+    } else {
+        "∞".into()
+    }
 }
 
 fn headline(c: &Comparison) -> String {
@@ -75,7 +85,7 @@ fn cells(row: &CaseComparison) -> [String; 9] {
             });
             (
                 format!("{} {ci}", signed_percent(e.change())),
-                percent_label(e.mdc),
+                mdc_label(e.mdc),
             )
         }
         None => (na(), na()),
@@ -102,20 +112,28 @@ const HEADERS: [&str; 9] = [
     "case",
     "base",
     "head",
-    "change [CI]",
+    "change [CI]", // shown as e.g. `change [99% CI]`
     "MDC",
     "threshold",
     "p99 lat",
     "verdict",
     "note",
 ];
+/// The header cells, with the interval's confidence in the change column.
+fn headers(c: &Comparison) -> [String; 9] {
+    let mut h = HEADERS.map(String::from);
+    h[3] = format!("change [{} CI]", percent_label(c.confidence));
+    h
+}
+
 /// Which columns are numbers (right-aligned).
 const NUMERIC: [bool; 9] = [false, true, true, true, true, true, true, false, false];
 
 /// The comparison as a plain-text table for stdout, followed by the verdict counts and notes.
 pub fn render_compare_table(c: &Comparison) -> String {
     let rows: Vec<[String; 9]> = c.sorted_rows().into_iter().map(cells).collect();
-    let mut widths = HEADERS.map(|h| h.chars().count());
+    let headers = headers(c);
+    let mut widths = headers.clone().map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -136,7 +154,7 @@ pub fn render_compare_table(c: &Comparison) -> String {
             .collect();
         parts.join("  ").trim_end().to_string() + "\n"
     };
-    let mut out = line(&HEADERS.map(String::from));
+    let mut out = line(&headers);
     out += &line(&widths.map(|w| "-".repeat(w)));
     for row in &rows {
         out += &line(row);
@@ -168,7 +186,7 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
     }
     out += &method_line(c);
     out += "\n\n";
-    out += &format!("| {} |\n", HEADERS.join(" | "));
+    out += &format!("| {} |\n", headers(c).join(" | "));
     let align: Vec<&str> = NUMERIC
         .iter()
         .map(|&n| if n { "--:" } else { ":--" })
@@ -201,5 +219,9 @@ mod tests {
         assert_eq!(throughput(1_234.0), "1.23k/s");
         assert_eq!(throughput(523.0e9), "523G/s");
         assert_eq!(throughput(7.0), "7.00/s");
+        assert_eq!(throughput(99.96e6), "100M/s");
+        assert_eq!(throughput(999.7e3), "1.00M/s");
+        assert_eq!(mdc_label(0.02154), "2.2%");
+        assert_eq!(mdc_label(f64::INFINITY), "∞");
     }
 }
