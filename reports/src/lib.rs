@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod charts;
+pub mod compare;
 pub mod csv;
 pub mod figures;
 pub mod format;
