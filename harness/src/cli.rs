@@ -31,6 +31,48 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render results JSON as a self-contained HTML report; several files give a comparison.
+    Report(ReportArgs),
+    /// Compare two results files case by case: the perf-regression gate (exit 1 on a regression).
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Results files (one machine: a report; several: a side-by-side comparison).
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub inputs: Vec<PathBuf>,
+    /// HTML output [default: report.html next to a single input, compare.html for several].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write a Markdown summary (e.g. for $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the case table as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Results of the baseline (e.g. the main branch).
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+    /// Results of the change under test.
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+    /// A case regresses only when its whole confidence interval lies beyond this slowdown.
+    #[arg(long, default_value = "5%", value_name = "PERCENT")]
+    pub threshold: String,
+    /// Two-sided confidence of each case's interval.
+    #[arg(long, default_value_t = contend_reports::compare::DEFAULT_CONFIDENCE, value_name = "P")]
+    pub confidence: f64,
+    /// Per-case thresholds, one rule per line: `PATTERN = PERCENT` (see README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

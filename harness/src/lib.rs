@@ -2,6 +2,7 @@
 //! and writes JSON results. The binary's `main` only parses arguments and calls [`main_with_args`].
 
 pub mod cli;
+pub mod compare_cmd;
 pub mod error;
 pub mod latency;
 pub mod list;
@@ -9,6 +10,7 @@ pub mod machine;
 pub mod output;
 pub mod overhead;
 pub mod plan;
+pub mod report_cmd;
 pub mod run;
 pub mod runner;
 pub mod table;
@@ -52,6 +54,8 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
             print!("{}", list::render());
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Report(args)) => report_cmd::report(&args),
+        Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
         Some(Command::Machine { json }) => {
             let m = machine::describe(std::path::Path::new(machine::SYSFS_CPU));
             if json {

@@ -1,0 +1,64 @@
+//! `contend compare`: the perf-regression gate over two results files measured separately.
+
+use std::process::ExitCode;
+
+use contend_reports::compare::{
+    CompareOptions, Thresholds, Verdict, compare, parse_percent, render_compare_markdown,
+    render_compare_table,
+};
+
+use crate::cli::CompareArgs;
+use crate::error::UsageError;
+use crate::report_cmd::{load, write_output};
+
+/// Parses `--threshold`, `--confidence` and `--config` into comparison options.
+pub fn options(
+    threshold: &str,
+    confidence: f64,
+    config: Option<&std::path::Path>,
+) -> Result<CompareOptions, UsageError> {
+    let default = parse_percent(threshold)
+        .map_err(|e| UsageError::new(format!("--threshold {threshold:?}: {e}")))?;
+    if !(confidence > 0.5 && confidence < 1.0) {
+        return Err(UsageError::new(format!(
+            "--confidence {confidence}: must be between 0.5 and 1 (e.g. 0.99)"
+        )));
+    }
+    let thresholds = match config {
+        None => Thresholds::new(default),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", path.display())))?;
+            Thresholds::parse(&text, default)
+                .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?
+        }
+    };
+    Ok(CompareOptions {
+        confidence,
+        thresholds,
+    })
+}
+
+pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let opts = options(&args.threshold, args.confidence, args.config.as_deref())?;
+    let runs = load(&[args.base.clone(), args.head.clone()])?;
+    let comparison = compare(&runs[0], &runs[1], &opts);
+    let matched = comparison
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Added | Verdict::Removed))
+        .count();
+    if matched == 0 {
+        return Err(UsageError::new(format!(
+            "{} and {}: no case in common (cases match by variant@threads/placement)",
+            args.base.display(),
+            args.head.display()
+        ))
+        .into());
+    }
+    print!("{}", render_compare_table(&comparison));
+    if let Some(md) = &args.markdown {
+        write_output(md, &render_compare_markdown(&comparison))?;
+    }
+    Ok(ExitCode::from(comparison.exit_code() as u8))
+}
