@@ -129,6 +129,10 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         );
     }
     println!("results: {}", results_path.display());
+    if !results.cases.is_empty() {
+        let report = crate::report_cmd::write_report(std::slice::from_ref(&results), &out.path("report.html"))?;
+        println!("report:  {}", report.display());
+    }
     let failed = results.cases.iter().filter(|c| case_failed(c)).count();
     if failed > 0 {
         eprintln!(
