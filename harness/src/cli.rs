@@ -33,6 +33,8 @@ pub enum Command {
     },
     /// Render results JSON as a self-contained HTML report; several files give a comparison.
     Report(ReportArgs),
+    /// Build the workloads (or a crate's tests) with ThreadSanitizer and judge which ones race.
+    Tsan(crate::tsan::TsanArgs),
     /// Compare two results files case by case: the perf-regression gate (exit 1 on a regression).
     Compare(CompareArgs),
 }

@@ -15,6 +15,7 @@ pub mod run;
 pub mod runner;
 pub mod table;
 pub mod topology;
+pub mod tsan;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,7 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
             print!("{}", list::render());
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Tsan(args)) => tsan::tsan(&args, argv),
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
         Some(Command::Machine { json }) => {

@@ -171,6 +171,19 @@ pub fn select_variants(
         .collect())
 }
 
+/// Variants for `contend tsan`: a family selects all its variants that can finish (correct and
+/// deliberately racy; deadlock-prone ones only when named); empty selects every family.
+pub fn select_for_race_detection(
+    names: &[String],
+) -> Result<Vec<&'static VariantInfo>, UsageError> {
+    select_variants(names, true)
+}
+
+/// Extra `run` arguments that scale a variant down for sanitizer builds (TSan costs 5-15x time).
+pub fn tsan_scaled_params(_variant: &VariantInfo) -> Vec<String> {
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,30 +42,48 @@ fn config(plan: &Plan) -> RunConfig {
     }
 }
 
+/// A results document for this machine and tool, with no cases yet.
+pub fn new_results(label: Option<String>, argv: Vec<String>, config: RunConfig) -> Results {
+    let machine = machine::describe(std::path::Path::new(SYSFS_CPU));
+    Results {
+        schema_version: SCHEMA_VERSION,
+        tool: machine::tool(),
+        label: label.unwrap_or_else(|| machine.hostname.clone()),
+        command: argv,
+        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        config,
+        machine,
+        overhead: None,
+        cases: Vec::new(),
+        race_detection: None,
+    }
+}
+
+/// The configuration of a results file that holds no measured cases (e.g. race detection only).
+pub fn empty_config() -> RunConfig {
+    RunConfig {
+        workloads: Vec::new(),
+        threads: Vec::new(),
+        placement: "none".into(),
+        samples: 0,
+        warmup_ms: 0,
+        duration_ms: 0,
+        seed: 0,
+        quick: false,
+        include_racy: false,
+        params: Default::default(),
+    }
+}
+
 /// Runs the suite described by `args`; `argv` is recorded in the results.
 pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let available = machine::available_cpus();
     let plan = Plan::from_args(args, available.len())?;
     let out = OutputDir::prepare(&plan.out_dir)?;
-    let machine = machine::describe(std::path::Path::new(SYSFS_CPU));
-    let order = cpu_order(&machine.topology, &available, plan.placement);
 
-    let mut results = Results {
-        schema_version: SCHEMA_VERSION,
-        tool: machine::tool(),
-        label: plan
-            .label
-            .clone()
-            .unwrap_or_else(|| machine.hostname.clone()),
-        command: argv,
-        started_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        config: config(&plan),
-        machine,
-        overhead: None,
-        cases: Vec::new(),
-        race_detection: None,
-    };
+    let mut results = new_results(plan.label.clone(), argv, config(&plan));
 
+    let order = cpu_order(&results.machine.topology, &available, plan.placement);
     let cases = plan.cases();
     let bar = ProgressBar::new(cases.len() as u64).with_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
@@ -130,7 +148,10 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     println!("results: {}", results_path.display());
     if !results.cases.is_empty() {
-        let report = crate::report_cmd::write_report(std::slice::from_ref(&results), &out.path("report.html"))?;
+        let report = crate::report_cmd::write_report(
+            std::slice::from_ref(&results),
+            &out.path("report.html"),
+        )?;
         println!("report:  {}", report.display());
     }
     let failed = results.cases.iter().filter(|c| case_failed(c)).count();

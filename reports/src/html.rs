@@ -431,66 +431,81 @@ pub(crate) fn validation_table(out: &mut String, run: &Results) {
     }
 }
 
-/// The race-detection section, when the run has one: a table for `{"variants": [...]}`, else pretty JSON.
+/// The race-detection section, when the run has one: lane, what it cannot see, one row per target.
 pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
-    let Some(value) = &run.race_detection else {
+    let Some(rd) = &run.race_detection else {
         return;
     };
-    section(out, id, "Race detection");
-    let variants = value.get("variants").and_then(|v| v.as_array());
-    match variants {
-        Some(list) if list.iter().all(|v| v.is_object()) => {
-            if let Some(obj) = value.as_object() {
-                let rows: Vec<Vec<String>> = obj
-                    .iter()
-                    .filter(|(k, _)| *k != "variants")
-                    .map(|(k, v)| vec![format!("<b>{}</b>", esc(k)), esc(&json_cell(v))])
-                    .collect();
-                if !rows.is_empty() {
-                    table(out, "kv", &["", "value"], &rows);
-                }
-            }
-            // The variant first, then the other keys in their (sorted) order.
-            let mut keys: Vec<&str> = vec![];
-            if list.iter().any(|v| v.get("variant").is_some()) {
-                keys.push("variant");
-            }
-            for v in list.iter().filter_map(|v| v.as_object()) {
-                for k in v.keys() {
-                    if !keys.contains(&k.as_str()) {
-                        keys.push(k);
-                    }
-                }
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .filter_map(|v| v.as_object())
-                .map(|v| {
-                    keys.iter()
-                        .map(|k| v.get(*k).map_or(String::new(), |x| esc(&json_cell(x))))
-                        .collect()
-                })
-                .collect();
-            let head: Vec<String> = keys.iter().map(|k| esc(k)).collect();
-            table(
-                out,
-                "races",
-                &head.iter().map(String::as_str).collect::<Vec<_>>(),
-                &rows,
-            );
-        }
-        _ => {
-            let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-            let _ = writeln!(out, "<pre>{}</pre>", esc(&pretty));
-        }
+    section(out, id, "Race detection (ThreadSanitizer)");
+    let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
+    let _ = writeln!(
+        out,
+        "<p>{} of {} verdicts match expectation. Lane <b>{}</b> ({}), {}; {} run(s) per target{}, {:.1} s in all.</p>",
+        matched,
+        rd.targets.len(),
+        esc(&rd.lane),
+        esc(&rd.toolchain),
+        if rd.std_instrumented {
+            "std instrumented"
+        } else {
+            "std <b>not</b> instrumented"
+        },
+        rd.runs_per_target,
+        if rd.threads > 0 {
+            format!(" at {} threads", rd.threads)
+        } else {
+            String::new()
+        },
+        rd.elapsed_ms as f64 / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">What this lane cannot see: {}. TSAN_OPTIONS: <code>{}</code></p>",
+        esc(&rd.blind_spots),
+        esc(&rd.tsan_options)
+    );
+    let rows: Vec<Vec<String>> = rd
+        .targets
+        .iter()
+        .map(|t| {
+            let verdict = t.verdict.replace('_', " ");
+            let class = if t.matches_expectation { "ok" } else { "bad" };
+            vec![
+                format!("<code>{}</code>", esc(&t.name)),
+                if t.expected_race {
+                    "races".into()
+                } else {
+                    "race-free".into()
+                },
+                format!("{}/{}", t.runs_reporting, t.runs),
+                t.distinct_reports.to_string(),
+                esc(&t.kinds.join(", ")),
+                format!("<span class=\"{class}\">{}</span>", esc(&verdict)),
+                esc(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / "))),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "races",
+        &[
+            "target",
+            "expected",
+            "runs reporting",
+            "distinct reports",
+            "kinds",
+            "verdict",
+            "first report (stack tops) / error",
+        ],
+        &rows,
+    );
+    for t in rd.targets.iter().filter(|t| !t.raw_report.is_empty()) {
+        let _ = writeln!(
+            out,
+            "<details><summary>report text: <code>{}</code></summary><pre>{}</pre></details>",
+            esc(&t.name),
+            esc(&t.raw_report)
+        );
     }
     out.push_str("</section>\n");
-}
-
-/// A JSON value as a table cell: strings bare, everything else as compact JSON.
-fn json_cell(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

@@ -30,7 +30,61 @@ pub struct Results {
     pub cases: Vec<Case>,
     /// ThreadSanitizer verdicts, when `contend tsan` ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub race_detection: Option<serde_json::Value>,
+    pub race_detection: Option<RaceDetection>,
+}
+
+/// What `contend tsan` found: the lane it used and one verdict per variant (or per test).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaceDetection {
+    /// `gnutsan`, `nightly-src`, `debian` or `crate-only`.
+    pub lane: String,
+    /// `rustc -V` of the compiler that built the instrumented binaries.
+    pub toolchain: String,
+    /// Whether std itself was instrumented (lanes 1-3).
+    pub std_instrumented: bool,
+    /// What this lane cannot see.
+    pub blind_spots: String,
+    /// `TSAN_OPTIONS` used for every process.
+    pub tsan_options: String,
+    /// Suppression rules applied (crate-only lane), verbatim.
+    #[serde(default)]
+    pub suppressions: Vec<String>,
+    /// What was examined: `contend workloads` or a user's manifest path.
+    pub subject: String,
+    /// Worker threads per variant run (0 for test mode).
+    pub threads: usize,
+    /// How often each variant or test ran, each in its own process.
+    pub runs_per_target: u32,
+    /// Wall time of the whole detection, build included.
+    pub elapsed_ms: u64,
+    pub targets: Vec<RaceVerdict>,
+}
+
+/// One variant's (or test's) race-detection outcome over its runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaceVerdict {
+    /// `family/variant`, or the test's path for `--manifest-path`.
+    pub name: String,
+    pub expected_race: bool,
+    pub runs: u32,
+    /// Runs in which ThreadSanitizer reported at least one counted report.
+    pub runs_reporting: u32,
+    /// Distinct reports (by kind and stack tops) over all runs.
+    pub distinct_reports: u32,
+    /// Report kinds seen, e.g. `data race`, `lock-order-inversion (potential deadlock)`.
+    pub kinds: Vec<String>,
+    /// `caught`, `clean`, `false_positive`, `missed` or `error`.
+    pub verdict: String,
+    /// Whether the verdict is what the variant's expectation calls for.
+    pub matches_expectation: bool,
+    /// The first report's two stack tops, as `file:line` in the project's code.
+    pub stack_tops: Vec<String>,
+    /// Why a run could not be judged (crash, timeout, build failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The first run's report text (truncated), for reading without re-running.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub raw_report: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,7 +331,8 @@ pub fn parse_results(text: &str, path: &str) -> Result<Results, ReadError> {
     })
 }
 
-/// Reads and parses a results file; an empty case list is an error (nothing to report or compare).
+/// Reads and parses a results file; a file with no cases and no race detection is an error
+/// (nothing to report or compare).
 pub fn read_results(path: &std::path::Path) -> Result<Results, ReadError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
@@ -285,7 +340,7 @@ pub fn read_results(path: &std::path::Path) -> Result<Results, ReadError> {
         source,
     })?;
     let results = parse_results(&text, &shown)?;
-    if results.cases.is_empty() {
+    if results.cases.is_empty() && results.race_detection.is_none() {
         return Err(ReadError::Empty { path: shown });
     }
     Ok(results)

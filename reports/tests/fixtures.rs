@@ -528,14 +528,51 @@ fn machine_b() -> Results {
         "compact",
         cases,
     );
-    res.race_detection = Some(serde_json::json!({
-        "tool": "ThreadSanitizer",
-        "variants": [
-            { "variant": "counter/racy", "expected_race": true, "reports": 3, "verdict": "race detected (expected)" },
-            { "variant": "counter/atomic", "expected_race": false, "reports": 0, "verdict": "clean" },
-            { "variant": "counter/actor", "expected_race": false, "reports": 0, "verdict": "clean" }
-        ]
-    }));
+    let verdict = |name: &str, expected_race: bool, reporting: u32, verdict: &str| RaceVerdict {
+        name: name.into(),
+        expected_race,
+        runs: 3,
+        runs_reporting: reporting,
+        distinct_reports: if reporting > 0 { 2 } else { 0 },
+        kinds: if reporting > 0 {
+            vec!["data race".into()]
+        } else {
+            vec![]
+        },
+        verdict: verdict.into(),
+        matches_expectation: true,
+        stack_tops: if reporting > 0 {
+            vec![
+                "workloads/src/counter/racy.rs:35".into(),
+                "workloads/src/counter/racy.rs:38".into(),
+            ]
+        } else {
+            vec![]
+        },
+        error: None,
+        raw_report: if reporting > 0 {
+            "WARNING: ThreadSanitizer: data race (pid=1)\n  Read of size 8 ...".into()
+        } else {
+            String::new()
+        },
+    };
+    res.race_detection = Some(RaceDetection {
+        lane: "debian".into(),
+        toolchain: "rustc 1.96.0".into(),
+        std_instrumented: true,
+        blind_spots: "std is instrumented".into(),
+        tsan_options: "halt_on_error=0 history_size=7".into(),
+        suppressions: vec![],
+        subject: "contend workloads".into(),
+        threads: 2,
+        runs_per_target: 3,
+        elapsed_ms: 61_000,
+        targets: vec![
+            verdict("counter/racy", true, 3, "caught"),
+            verdict("counter/atomic", false, 0, "clean"),
+            verdict("counter/actor", false, 0, "clean"),
+        ],
+    });
     res
 }
 

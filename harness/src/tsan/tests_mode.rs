@@ -1,0 +1,153 @@
+//! `contend tsan --manifest-path`: a user's own tests under ThreadSanitizer, one process per test.
+
+use std::path::Path;
+
+use anyhow::Context;
+use contend_reports::schema::RaceDetection;
+
+use super::lane::Toolchain;
+use super::{RunOutcome, TSAN_EXIT, TsanArgs, build, judge, parse, process, tsan_options};
+use crate::error::UsageError;
+
+/// Whether a test is expected to race, from its name: the last path segment starts with `race_`.
+/// `norace_*` and every other test are expected clean.
+pub fn expects_race(test: &str) -> bool {
+    test.rsplit("::")
+        .next()
+        .is_some_and(|name| name.starts_with("race_"))
+}
+
+/// Test executables from `cargo test --no-run --message-format=json` output.
+fn test_executables(cargo_json: &str) -> Vec<String> {
+    cargo_json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| m["executable"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Test names from libtest's `--list --format terse` output (`name: test`).
+fn list_tests(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn examine(
+    manifest: &Path,
+    toolchain: &Toolchain,
+    args: &TsanArgs,
+) -> anyhow::Result<RaceDetection> {
+    if !manifest.is_file() {
+        return Err(UsageError::new(format!(
+            "--manifest-path {}: no such file",
+            manifest.display()
+        ))
+        .into());
+    }
+    let manifest = manifest
+        .canonicalize()
+        .with_context(|| format!("resolving {}", manifest.display()))?;
+    let crate_dir = manifest.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let target_dir = crate_dir
+        .join("target")
+        .join("contend-tsan")
+        .join(toolchain.lane.name());
+    let mut cmd = toolchain.cargo("test", &target_dir);
+    cmd.args(["--no-run", "--message-format=json", "--manifest-path"])
+        .arg(&manifest);
+    let json = build(
+        cmd,
+        &target_dir.join("build.log"),
+        &manifest.display().to_string(),
+    )?;
+    let (options, suppressions) = tsan_options(toolchain, &target_dir)?;
+    let root = crate_dir.display().to_string();
+
+    let mut targets = Vec::new();
+    for exe in test_executables(&json) {
+        let listing = std::process::Command::new(&exe)
+            .args(["--list", "--format", "terse"])
+            .env("TSAN_OPTIONS", &options)
+            .output()
+            .with_context(|| format!("cannot list the tests of {exe}"))?;
+        for test in list_tests(&String::from_utf8_lossy(&listing.stdout)) {
+            let mut runs = Vec::new();
+            for run in 1..=args.runs {
+                eprintln!("tsan: {test} run {run}/{}", args.runs);
+                let scratch = target_dir
+                    .join("runs")
+                    .join(test.replace("::", "-"))
+                    .join(run.to_string());
+                let mut cmd = std::process::Command::new(&exe);
+                cmd.args(["--exact", &test, "--test-threads", "1", "--nocapture"])
+                    .env("TSAN_OPTIONS", &options);
+                let finished = process::run_with_timeout(cmd, &scratch, args.timeout)?;
+                // Only reports that reach the crate's own code count: libtest's harness can
+                // produce its own in lanes where std is not instrumented.
+                let reports: Vec<_> = parse::parse_reports(&finished.stderr, &root)
+                    .into_iter()
+                    .filter(|r| r.reaches_project)
+                    .collect();
+                let mut error = process::abnormal(&finished, &[0, TSAN_EXIT], args.timeout);
+                if finished.code == Some(101) && reports.is_empty() {
+                    error = Some("the test failed (panicked) without a race report".into());
+                } else if finished.code == Some(101) {
+                    error = None; // a race may break the test's own assertions; the report is what counts
+                }
+                if let Some(fatal) = parse::tsan_fatal(&finished.stderr) {
+                    error = Some(fatal);
+                }
+                runs.push(RunOutcome { reports, error });
+            }
+            targets.push(judge(&test, expects_race(&test), &runs));
+        }
+    }
+    if targets.is_empty() {
+        return Err(
+            UsageError::new(format!("{}: no tests found to run", manifest.display())).into(),
+        );
+    }
+    Ok(RaceDetection {
+        lane: toolchain.lane.name().into(),
+        toolchain: toolchain.rustc_version.clone(),
+        std_instrumented: toolchain.lane.instruments_std(),
+        blind_spots: toolchain.lane.blind_spots().into(),
+        tsan_options: options,
+        suppressions,
+        subject: manifest.display().to_string(),
+        threads: 0,
+        runs_per_target: args.runs,
+        elapsed_ms: 0,
+        targets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectation_comes_from_the_test_name() {
+        assert!(expects_race("tests::race_lost_update"));
+        assert!(expects_race("race_x"));
+        assert!(!expects_race("tests::norace_atomic"));
+        assert!(!expects_race("tests::grace_period"));
+        assert!(!expects_race("race_mod::check"));
+    }
+
+    #[test]
+    fn finds_test_executables_and_test_names() {
+        let json = r#"{"reason":"compiler-artifact","profile":{"test":true},"executable":"/t/deps/fx-1"}
+{"reason":"compiler-artifact","profile":{"test":false},"executable":null}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(test_executables(json), vec!["/t/deps/fx-1"]);
+        assert_eq!(
+            list_tests("tests::race_a: test\ntests::norace_b: test\nbench: bench\n"),
+            vec!["tests::race_a", "tests::norace_b"]
+        );
+    }
+}
