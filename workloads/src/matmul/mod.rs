@@ -1,0 +1,2 @@
+//! The matmul family (in progress).
+pub const VARIANTS: &[crate::VariantInfo] = &[];

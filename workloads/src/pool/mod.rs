@@ -1,0 +1,2 @@
+//! The pool family (in progress).
+pub const VARIANTS: &[crate::VariantInfo] = &[];
