@@ -93,6 +93,13 @@ impl Sharded {
             think_work: p.think_work,
         }
     }
+
+    /// One increment of thread `i`'s shard, then think.
+    #[inline]
+    pub fn increment(&self, i: usize) {
+        self.shards[i].fetch_add(1, Ordering::Relaxed);
+        busy(self.think_work);
+    }
 }
 
 impl Workload for Sharded {
@@ -100,13 +107,8 @@ impl Workload for Sharded {
         self.shards.iter().for_each(|s| s.store(0, Ordering::Relaxed));
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let mine = &self.shards[ctx.index()];
-        let think = self.think_work;
-        let ops = ctx.timed_batches(|| {
-            mine.fetch_add(1, Ordering::Relaxed);
-            busy(think);
-        });
-        WorkerTally { ops, ..Default::default() }
+        let i = ctx.index();
+        WorkerTally { ops: ctx.timed_batches(|| self.increment(i)), ..Default::default() }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_exact(tallies, self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum())
@@ -133,6 +135,13 @@ impl FalseSharing {
         &self.lines[i / 8].0[i % 8]
     }
 
+    /// One increment of thread `i`'s counter, then think.
+    #[inline]
+    pub fn increment(&self, i: usize) {
+        self.slot(i).fetch_add(1, Ordering::Relaxed);
+        busy(self.think_work);
+    }
+
     fn slots(&self) -> impl Iterator<Item = &AtomicU64> {
         self.lines.iter().flat_map(|l| l.0.iter())
     }
@@ -143,13 +152,8 @@ impl Workload for FalseSharing {
         self.slots().for_each(|s| s.store(0, Ordering::Relaxed));
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let mine = self.slot(ctx.index());
-        let think = self.think_work;
-        let ops = ctx.timed_batches(|| {
-            mine.fetch_add(1, Ordering::Relaxed);
-            busy(think);
-        });
-        WorkerTally { ops, ..Default::default() }
+        let i = ctx.index();
+        WorkerTally { ops: ctx.timed_batches(|| self.increment(i)), ..Default::default() }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_exact(tallies, self.slots().map(|s| s.load(Ordering::Relaxed)).sum())

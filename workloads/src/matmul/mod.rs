@@ -159,7 +159,7 @@ fn proof(m: &Matrices, c: &[f64], stamps: &[u64], last: u64, tallies: &[WorkerTa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::run_sample;
+    use crate::testing::{run_sample, sample_until_damage};
 
     fn small() -> Params {
         Params { matrix_size: 72, ..Params::default() } // 3 blocks, the last one short
@@ -215,7 +215,7 @@ mod tests {
     fn racy_overlap_reports_damage_never_failure_and_does_not_hang() {
         let p = Params { matrix_size: 128, ..Params::default() };
         let w = RacyOverlap::new(&p, 2);
-        let outcomes: Vec<_> = (0..6).map(|_| run_sample(&w, 2, 20).outcome).collect();
+        let outcomes = sample_until_damage(&w, 2, 20, 30);
         assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)), "{outcomes:?}");
         assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
         assert_eq!(run_sample(&RacyOverlap::new(&small(), 1), 1, 5).outcome, Outcome::RaceUnobserved);

@@ -79,7 +79,7 @@ pub fn execute(task_work: u32, id: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::run_sample;
+    use crate::testing::{run_sample, sample_until_damage};
     use crate::{Outcome, Params, WorkerTally, Workload};
 
     fn small() -> Params {
@@ -132,7 +132,7 @@ mod tests {
     fn racy_completion_reports_damage_never_failure_and_does_not_hang() {
         let p = Params { task_work: 0, in_flight: Some(1 << 20), ..Params::default() };
         let w = RacyCompletionPool::new(&p, 2);
-        let outcomes: Vec<_> = (0..10).map(|_| run_sample(&w, 2, 15).outcome).collect();
+        let outcomes = sample_until_damage(&w, 2, 15, 40);
         assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)), "{outcomes:?}");
         assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
         // With the default window, lost completions can stall the submitter; it still returns.

@@ -64,7 +64,7 @@ pub const VARIANTS: &[VariantInfo] = &[
         style: Style::SharedMemory,
         expected_race: true,
         opt_in: true,
-        about: "DELIBERATELY RACY: SPSC ring pairs whose tail is published with plain stores before the slot is written (stale reads, lost messages)",
+        about: "DELIBERATELY RACY: SPSC ring pairs with plain-store index handoff; the consumer reads a slot before checking it is published (stale reads, lost messages)",
         build: |p, t| Box::new(RacyRing::new(p, t)),
     },
 ];
@@ -129,7 +129,7 @@ impl Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::run_sample;
+    use crate::testing::{run_sample, sample_until_damage};
     use crate::{Outcome, Params, WorkerTally, Workload};
 
     #[test]
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn racy_ring_reports_damage_never_failure_and_does_not_hang() {
         let w = RacyRing::new(&Params::default(), 2);
-        let outcomes: Vec<_> = (0..10).map(|_| run_sample(&w, 2, 15).outcome).collect();
+        let outcomes = sample_until_damage(&w, 2, 15, 40);
         assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)), "{outcomes:?}");
         assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
         for threads in [1, 3, 4] {

@@ -28,8 +28,8 @@ struct Ring {
 }
 
 // SAFETY: it is NOT safe: `tail`, `head` and the slots are read and written by two threads
-// without synchronization (data races, which ThreadSanitizer reports), and the producer even
-// publishes `tail` before it fills the slot. That is what this variant exists to demonstrate.
+// without synchronization (data races, which ThreadSanitizer reports), and the consumer even
+// reads a slot before it checks that the slot is published. That is what this variant exists to demonstrate.
 // Every racy value is a plain `u64` (no pointers, no drop glue), so torn or stale reads only
 // produce wrong numbers, which the consumer classifies as damage. Opt-in only.
 unsafe impl Sync for Ring {}
@@ -72,29 +72,30 @@ impl Ring {
         unsafe { self.head.get().read_volatile() }
     }
 
-    /// The bug: publish `tail = t + 1` first, then fill slot `t`, both as plain stores. A missing
-    /// Release lets weakly ordered CPUs reorder so; on x86 (TSO) a missing fence alone is rarely
-    /// visible, so the code does the reordering itself and the consumer can read a stale slot.
+    /// Fills slot `t`, then publishes `tail = t + 1`: program order is right, but both are plain
+    /// stores, so nothing orders them for the other thread.
     fn push(&self, t: u64, tag: u64, sent_ns: u64) {
         // SAFETY: deliberately racy plain stores of u64 values (see `unsafe impl Sync`); the
         // slot index is in bounds (`t % len`).
         unsafe {
-            self.tail.get().write_volatile(t + 1);
             self.slots[(t % self.len()) as usize].get().write_volatile([tag, sent_ns]);
+            self.tail.get().write_volatile(t + 1);
         }
     }
 
-    /// Reads slot `h` and releases it to the producer (`head = h + 1`).
-    fn pop(&self, h: u64) -> [u64; 2] {
-        // SAFETY: deliberately racy plain load and store of u64 values; index in bounds.
-        unsafe {
-            let v = self.slots[(h % self.len()) as usize].get().read_volatile();
-            self.head.get().write_volatile(h + 1);
-            v
-        }
+    /// Reads slot `h` without knowing whether it is published yet: the consumer's half of the
+    /// bug (see [`RacyRing`]).
+    fn peek(&self, h: u64) -> [u64; 2] {
+        // SAFETY: deliberately racy plain load of u64 values; index in bounds.
+        unsafe { self.slots[(h % self.len()) as usize].get().read_volatile() }
+    }
+
+    /// Releases slot `h` to the producer (`head = h + 1`).
+    fn release(&self, h: u64) {
+        // SAFETY: deliberately racy plain store of a u64.
+        unsafe { self.head.get().write_volatile(h + 1) }
     }
 }
-
 /// What a consumer saw, checked against the strict FIFO order of its single producer.
 #[derive(Default)]
 struct Receipts {
@@ -109,7 +110,7 @@ struct Receipts {
 }
 
 impl Receipts {
-    fn accept(&mut self, ctx: &mut WorkerCtx, producer: u64, [tag, sent_ns]: [u64; 2]) {
+    fn accept(&mut self, ctx: &mut WorkerCtx, producer: u64, [tag, sent_ns]: [u64; 2], now_ns: u64) {
         if tag == EMPTY || tag >> SEQ_BITS != producer {
             self.corrupt += 1;
             return;
@@ -123,10 +124,18 @@ impl Receipts {
         self.expected = seq + 1;
         self.ok += 1;
         self.sum = self.sum.wrapping_add(mix64(tag));
-        ctx.record(ctx.now_ns().saturating_sub(sent_ns));
+        ctx.record(now_ns.saturating_sub(sent_ns));
     }
 }
 
+/// The race: indexes and slots are plain (volatile) loads and stores, as if every atomic were
+/// `Relaxed`, and the consumer reads slot `head` (and stamps its receipt) *before* it loads
+/// `tail` to see whether that slot is published, the load-load reordering Relaxed loads permit (and weakly ordered CPUs
+/// and compilers perform). x86 never reorders loads in hardware, and a missing fence alone
+/// stays invisible there, so the code makes the reordering explicit: a consumer that catches
+/// up with its producer reads a stale slot (a duplicate from the previous lap, or an
+/// unwritten one), accepts it, and skips the real message (lost).
+///
 /// `queue/racy-ring`: `threads / 2` producer/consumer pairs (even thread = producer of pair
 /// `index / 2`, odd = its consumer; an odd thread out idles), each with its own racy ring of
 /// `min(in-flight window, capacity)` slots. With one thread, that thread alternates a burst of
@@ -185,11 +194,15 @@ impl RacyRing {
         let (mut h, mut stop_seen_ns) = (0u64, None);
         let backoff = Backoff::new();
         loop {
+            let slot = ring.peek(h);
+            // Stamping the receipt here (a clock read, ~25 ns) widens the window in which the
+            // producer can publish slot `h` between our read of it and our check of `tail`.
+            let now = ctx.now_ns();
             if h < ring.tail() {
                 backoff.reset();
-                let slot = ring.pop(h);
+                ring.release(h);
                 h += 1;
-                seen.accept(ctx, r as u64, slot);
+                seen.accept(ctx, r as u64, slot, now);
                 continue;
             }
             if ring.done.load(Ordering::Acquire) && ring.tail() <= h {
@@ -218,7 +231,9 @@ impl RacyRing {
                 seq += 1;
             }
             for h in seq - self.burst..seq {
-                seen.accept(ctx, 0, ring.pop(h));
+                let slot = ring.peek(h);
+                ring.release(h);
+                seen.accept(ctx, 0, slot, ctx.now_ns());
             }
         }
         self.record_damage(&seen);
