@@ -9,14 +9,23 @@ use std::time::{Duration, Instant};
 use contend_workloads::counter::{Actor, Atomic, FalseSharing, Locked, Sharded};
 use contend_workloads::matmul::{FanOut, Matrices, SharedRows};
 use contend_workloads::pool::{ChannelWorkers, SharedQueuePool, WorkStealingPool, execute};
-use contend_workloads::queue::{Channel, Crossbeam, Flume, LockFree, MutexDeque, Queue, StdChannel};
+use contend_workloads::queue::{
+    Channel, Crossbeam, Flume, LockFree, MutexDeque, Queue, StdChannel,
+};
 use contend_workloads::{Params, WorkerCtx};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Runs `f` with a one-thread context (its histogram records like the harness's would).
 fn with_ctx(f: impl FnOnce(&mut WorkerCtx)) {
     let (stop, progress) = (AtomicBool::new(false), AtomicU64::new(0));
-    f(&mut WorkerCtx::new(0, 1, &stop, &progress, Instant::now(), 1));
+    f(&mut WorkerCtx::new(
+        0,
+        1,
+        &stop,
+        &progress,
+        Instant::now(),
+        1,
+    ));
 }
 
 fn counters(c: &mut Criterion) {
@@ -31,7 +40,9 @@ fn counters(c: &mut Criterion) {
     let false_sharing = FalseSharing::new(&p, 1);
     g.bench_function("false-sharing", |b| b.iter(|| false_sharing.increment(0)));
     let actor = Actor::new(&p, 1, 1);
-    g.bench_function("actor (send + owner receipt)", |b| b.iter(|| actor.send_and_own_one(1)));
+    g.bench_function("actor (send + owner receipt)", |b| {
+        b.iter(|| actor.send_and_own_one(1))
+    });
     g.finish();
 }
 
@@ -61,20 +72,24 @@ fn queues(c: &mut Criterion) {
 
 fn pools(c: &mut Criterion) {
     // task_work 0: the pool's own cost per task; `execute` alone shows the default task's size.
-    let p = Params { task_work: 0, ..Params::default() };
+    let p = Params {
+        task_work: 0,
+        ..Params::default()
+    };
     let default_work = Params::default().task_work;
-    c.bench_function(&format!("pool/task alone (task_work {default_work})"), |b| {
-        b.iter(|| execute(black_box(default_work), 1))
-    });
+    c.bench_function(
+        &format!("pool/task alone (task_work {default_work})"),
+        |b| b.iter(|| execute(black_box(default_work), 1)),
+    );
     with_ctx(|ctx| {
         let mut id = 0u64;
         let shared = SharedQueuePool::new(&p, 1);
-        let mut local = shared.local(0);
         c.bench_function("pool/shared-queue (submit + run, task_work 0)", |b| {
             b.iter(|| {
                 shared.submit(ctx, id);
                 id += 1;
-                shared.work_one(ctx, &mut local, 0)
+                // The shared queue's per-worker handle is `()`.
+                shared.work_one(ctx, &mut (), 0)
             })
         });
         let stealing = WorkStealingPool::new(&p, 1);
@@ -87,14 +102,17 @@ fn pools(c: &mut Criterion) {
             })
         });
         let channel = ChannelWorkers::new(&p, 1);
-        c.bench_function("pool/channel-workers (submit + run + collect, task_work 0)", |b| {
-            b.iter(|| {
-                channel.submit(ctx, id);
-                id += 1;
-                channel.work_one(ctx);
-                channel.try_collect().map(|d| d.result)
-            })
-        });
+        c.bench_function(
+            "pool/channel-workers (submit + run + collect, task_work 0)",
+            |b| {
+                b.iter(|| {
+                    channel.submit(ctx, id);
+                    id += 1;
+                    channel.work_one(ctx);
+                    channel.try_collect().map(|d| d.result)
+                })
+            },
+        );
     });
 }
 
@@ -113,18 +131,32 @@ fn matmul(c: &mut Criterion) {
             // SAFETY: a, bm, whole are n x n row-major buffers; whole aliases neither input.
             unsafe {
                 matrixmultiply::dgemm(
-                    n, n, n, 1.0,
-                    a.as_ptr(), n as isize, 1,
-                    bm.as_ptr(), n as isize, 1,
-                    0.0, whole.as_mut_ptr(), n as isize, 1,
+                    n,
+                    n,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    n as isize,
+                    1,
+                    bm.as_ptr(),
+                    n as isize,
+                    1,
+                    0.0,
+                    whole.as_mut_ptr(),
+                    n as isize,
+                    1,
                 );
             }
         })
     });
-    g.bench_function("shared-rows kernel, 32-row blocks", |b| b.iter(|| shared.product_alone()));
+    g.bench_function("shared-rows kernel, 64-row blocks", |b| {
+        b.iter(|| shared.product_alone())
+    });
     let fan_out = FanOut::new(&p, 1);
     let mut buf = Vec::new();
-    g.bench_function("fan-out kernel + assembly, 32-row blocks", |b| b.iter(|| fan_out.product_alone(&mut buf)));
+    g.bench_function("fan-out kernel + assembly, 64-row blocks", |b| {
+        b.iter(|| fan_out.product_alone(&mut buf))
+    });
     g.finish();
 }
 

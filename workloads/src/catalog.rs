@@ -12,7 +12,8 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: &'static [Family] = &[Family::Counter, Family::Queue, Family::Pool, Family::Matmul];
+    pub const ALL: &'static [Family] =
+        &[Family::Counter, Family::Queue, Family::Pool, Family::Matmul];
 
     /// The family's name as used on the command line and in results.
     pub fn name(self) -> &'static str {
@@ -52,7 +53,7 @@ impl Family {
                  worker) tasks submitted and not completed, so latency includes queueing behind that window"
             }
             Family::Matmul => {
-                "compute time per row block (a work unit: up to 32 rows of C, ~2 x 32 x n^2 flop), timed by \
+                "compute time per row block (a work unit: up to 64 rows of C, ~2 x 64 x n^2 flop), timed by \
                  the thread that computes it; excludes the wait for other threads at the end of each product; \
                  closed loop: the next product starts when the last block of the previous one is done"
             }
@@ -113,7 +114,9 @@ pub struct VariantInfo {
 
 impl std::fmt::Debug for VariantInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VariantInfo").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("VariantInfo")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +127,12 @@ impl VariantInfo {
     }
 }
 
-const FAMILIES: &[&[VariantInfo]] = &[counter::VARIANTS, queue::VARIANTS, pool::VARIANTS, matmul::VARIANTS];
+const FAMILIES: &[&[VariantInfo]] = &[
+    counter::VARIANTS,
+    queue::VARIANTS,
+    pool::VARIANTS,
+    matmul::VARIANTS,
+];
 
 /// Every variant of every family, in a stable order.
 pub fn catalog() -> impl Iterator<Item = &'static VariantInfo> {
@@ -144,7 +152,11 @@ mod tests {
     fn variant_names_are_unique_and_prefixed_by_their_family() {
         let mut names: Vec<_> = catalog().map(|v| v.name).collect();
         for v in catalog() {
-            assert!(v.name.starts_with(&format!("{}/", v.family.name())), "{}", v.name);
+            assert!(
+                v.name.starts_with(&format!("{}/", v.family.name())),
+                "{}",
+                v.name
+            );
         }
         let n = names.len();
         names.sort();
@@ -171,15 +183,25 @@ mod tests {
 
     #[test]
     fn matmul_reports_its_flop_per_product() {
-        let p = Params { matrix_size: 512, ..Params::default() };
-        assert_eq!(Family::Matmul.unit_factors(&p), vec![("flop_per_unit", 2.0 * 512f64.powi(3))]);
+        let p = Params {
+            matrix_size: 512,
+            ..Params::default()
+        };
+        assert_eq!(
+            Family::Matmul.unit_factors(&p),
+            vec![("flop_per_unit", 2.0 * 512f64.powi(3))]
+        );
         assert!(Family::Counter.unit_factors(&p).is_empty());
     }
 
     #[test]
     fn every_family_has_both_styles() {
         for f in Family::ALL {
-            let styles: Vec<_> = f.variants().filter(|v| !v.opt_in).map(|v| v.style).collect();
+            let styles: Vec<_> = f
+                .variants()
+                .filter(|v| !v.opt_in)
+                .map(|v| v.style)
+                .collect();
             assert!(styles.contains(&Style::SharedMemory), "{f:?}");
             assert!(styles.contains(&Style::MessagePassing), "{f:?}");
         }

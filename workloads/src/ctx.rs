@@ -20,7 +20,8 @@ const MAX_BATCH: u64 = 1 << 20;
 
 /// A fresh latency histogram in ns with the crate's bounds.
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_NS, HISTOGRAM_SIGFIG).expect("static histogram bounds are valid")
+    Histogram::new_with_bounds(1, MAX_LATENCY_NS, HISTOGRAM_SIGFIG)
+        .expect("static histogram bounds are valid")
 }
 
 /// The per-thread view of a running case.
@@ -164,7 +165,11 @@ mod tests {
         let h = ctx.take_histogram();
         assert_eq!(h.len(), ops);
         assert_eq!(progress.load(Ordering::Relaxed), ops);
-        assert_eq!(ctx.take_histogram().len(), 0, "a taken histogram is replaced by an empty one");
+        assert_eq!(
+            ctx.take_histogram().len(),
+            0,
+            "a taken histogram is replaced by an empty one"
+        );
     }
 
     #[test]
@@ -173,6 +178,9 @@ mod tests {
         let progress = AtomicU64::new(0);
         let ctx = WorkerCtx::new(2, 2, &stop, &progress, Instant::now(), 1);
         assert!(ctx.is_helper());
-        assert_ne!(ctx.seed(), WorkerCtx::new(1, 2, &stop, &progress, Instant::now(), 1).seed());
+        assert_ne!(
+            ctx.seed(),
+            WorkerCtx::new(1, 2, &stop, &progress, Instant::now(), 1).seed()
+        );
     }
 }

@@ -32,7 +32,10 @@ pub(crate) fn check_delivery(tallies: &[WorkerTally], what: &str) -> SampleCheck
     } else {
         Outcome::Valid
     };
-    SampleCheck { ops: received, outcome }
+    SampleCheck {
+        ops: received,
+        outcome,
+    }
 }
 
 #[cfg(test)]
@@ -40,15 +43,26 @@ mod tests {
     use super::*;
 
     fn sender(ids: &[u64]) -> WorkerTally {
-        WorkerTally { ops: 0, items: ids.len() as u64, checksum: ids.iter().fold(0, |s, &i| s.wrapping_add(mix64(i))) }
+        WorkerTally {
+            ops: 0,
+            items: ids.len() as u64,
+            checksum: ids.iter().fold(0, |s, &i| s.wrapping_add(mix64(i))),
+        }
     }
     fn receiver(ids: &[u64]) -> WorkerTally {
-        WorkerTally { ops: ids.len() as u64, items: 0, checksum: 0u64.wrapping_sub(ids.iter().fold(0, |s, &i| s.wrapping_add(mix64(i)))) }
+        WorkerTally {
+            ops: ids.len() as u64,
+            items: 0,
+            checksum: 0u64.wrapping_sub(ids.iter().fold(0, |s, &i| s.wrapping_add(mix64(i)))),
+        }
     }
 
     #[test]
     fn exact_delivery_is_valid() {
-        let check = check_delivery(&[sender(&[1, 2, 3]), receiver(&[3, 1]), receiver(&[2])], "messages");
+        let check = check_delivery(
+            &[sender(&[1, 2, 3]), receiver(&[3, 1]), receiver(&[2])],
+            "messages",
+        );
         assert_eq!(check.outcome, Outcome::Valid);
         assert_eq!(check.ops, 3);
     }

@@ -18,12 +18,17 @@ pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> Sampl
         let handles: Vec<_> = (0..total)
             .map(|i| {
                 let (stop, progress) = (&stop, &progress[i]);
-                s.spawn(move || workload.run(&mut WorkerCtx::new(i, threads, stop, progress, epoch, 42)))
+                s.spawn(move || {
+                    workload.run(&mut WorkerCtx::new(i, threads, stop, progress, epoch, 42))
+                })
             })
             .collect();
         std::thread::sleep(Duration::from_millis(millis));
         stop.store(true, Ordering::Relaxed);
-        handles.into_iter().map(|h| h.join().expect("worker panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect()
     });
     workload.end_sample(&tallies)
 }
@@ -34,7 +39,12 @@ static RACE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs samples of a deliberately racy `workload` until one shows damage or `max_samples` ran;
 /// returns every outcome (the last one is the damage, if any was seen).
-pub fn sample_until_damage(workload: &dyn Workload, threads: usize, millis: u64, max_samples: usize) -> Vec<Outcome> {
+pub fn sample_until_damage(
+    workload: &dyn Workload,
+    threads: usize,
+    millis: u64,
+    max_samples: usize,
+) -> Vec<Outcome> {
     let _exclusive = RACE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let mut outcomes = Vec::new();
     for _ in 0..max_samples {

@@ -93,7 +93,8 @@ impl Workload for Actor {
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         if ctx.is_helper() {
             let count = self.own(ctx);
-            self.owned.store(count, std::sync::atomic::Ordering::Relaxed);
+            self.owned
+                .store(count, std::sync::atomic::Ordering::Relaxed);
             return WorkerTally::default();
         }
         let pending = Cell::new(0u64);
@@ -108,10 +109,16 @@ impl Workload for Actor {
             self.send(pending.get());
         }
         let _ = self.tx.send(Msg::Done);
-        WorkerTally { ops, ..Default::default() }
+        WorkerTally {
+            ops,
+            ..Default::default()
+        }
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        check_exact(tallies, self.owned.load(std::sync::atomic::Ordering::Relaxed))
+        check_exact(
+            tallies,
+            self.owned.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 }

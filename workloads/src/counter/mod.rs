@@ -88,9 +88,15 @@ fn check_exact(tallies: &[WorkerTally], counted: u64) -> SampleCheck {
     let outcome = if counted == expected {
         Outcome::Valid
     } else {
-        Outcome::Invalid(format!("count is {counted}, expected {expected} (difference {})", expected as i128 - counted as i128))
+        Outcome::Invalid(format!(
+            "count is {counted}, expected {expected} (difference {})",
+            expected as i128 - counted as i128
+        ))
     };
-    SampleCheck { ops: expected, outcome }
+    SampleCheck {
+        ops: expected,
+        outcome,
+    }
 }
 
 #[cfg(test)]
@@ -105,7 +111,12 @@ pub(crate) mod tests {
             for threads in [1, 2, 3] {
                 let w = (v.build)(&Params::default(), threads);
                 let check = run_sample(w.as_ref(), threads, 20);
-                assert_eq!(check.outcome, Outcome::Valid, "{} at {threads} threads", v.name);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
                 assert!(check.ops > 0, "{} did no work", v.name);
             }
         }
@@ -113,17 +124,39 @@ pub(crate) mod tests {
 
     #[test]
     fn a_wrong_count_is_caught() {
-        let tallies = [WorkerTally { ops: 10, ..Default::default() }, WorkerTally { ops: 5, ..Default::default() }];
-        assert!(matches!(check_exact(&tallies, 14).outcome, Outcome::Invalid(_)));
+        let tallies = [
+            WorkerTally {
+                ops: 10,
+                ..Default::default()
+            },
+            WorkerTally {
+                ops: 5,
+                ..Default::default()
+            },
+        ];
+        assert!(matches!(
+            check_exact(&tallies, 14).outcome,
+            Outcome::Invalid(_)
+        ));
         assert_eq!(check_exact(&tallies, 15).outcome, Outcome::Valid);
     }
 
     #[test]
     fn knobs_do_not_break_validation() {
-        let p = Params { cs_work: 50, think_work: 50, batch: 7, ..Params::default() };
+        let p = Params {
+            cs_work: 50,
+            think_work: 50,
+            batch: 7,
+            ..Params::default()
+        };
         for v in VARIANTS.iter().filter(|v| !v.expected_race) {
             let w = (v.build)(&p, 2);
-            assert_eq!(run_sample(w.as_ref(), 2, 10).outcome, Outcome::Valid, "{}", v.name);
+            assert_eq!(
+                run_sample(w.as_ref(), 2, 10).outcome,
+                Outcome::Valid,
+                "{}",
+                v.name
+            );
         }
     }
 }

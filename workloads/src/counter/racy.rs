@@ -19,7 +19,11 @@ unsafe impl Sync for Racy {}
 
 impl Racy {
     pub fn new(p: &Params) -> Self {
-        Racy { count: UnsafeCell::new(0), cs_work: p.cs_work, think_work: p.think_work }
+        Racy {
+            count: UnsafeCell::new(0),
+            cs_work: p.cs_work,
+            think_work: p.think_work,
+        }
     }
 
     /// Read, (work), write back read + 1: two threads interleaving here lose an update.
@@ -43,7 +47,10 @@ impl Workload for Racy {
     }
 
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        WorkerTally { ops: ctx.timed_batches(|| self.increment()), ..Default::default() }
+        WorkerTally {
+            ops: ctx.timed_batches(|| self.increment()),
+            ..Default::default()
+        }
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
@@ -56,10 +63,16 @@ impl Workload for Racy {
             let lost = expected.saturating_sub(counted);
             Outcome::RaceDamage {
                 damage: lost,
-                detail: format!("lost {lost} of {expected} updates ({:.2}%)", 100.0 * lost as f64 / expected.max(1) as f64),
+                detail: format!(
+                    "lost {lost} of {expected} updates ({:.2}%)",
+                    100.0 * lost as f64 / expected.max(1) as f64
+                ),
             }
         };
-        SampleCheck { ops: expected, outcome }
+        SampleCheck {
+            ops: expected,
+            outcome,
+        }
     }
 }
 
@@ -70,12 +83,24 @@ mod tests {
 
     #[test]
     fn lost_updates_are_reported_as_damage_not_failure() {
-        let w = Racy::new(&Params { cs_work: 20, ..Params::default() });
+        let w = Racy::new(&Params {
+            cs_work: 20,
+            ..Params::default()
+        });
         // Over several samples with two threads, at least one loses updates (a race needs the
         // two threads to overlap, which a 2-core machine gives within milliseconds).
         let outcomes: Vec<_> = (0..10).map(|_| run_sample(&w, 2, 20).outcome).collect();
-        assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)));
-        assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved))
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
+            "{outcomes:?}"
+        );
     }
 
     #[test]

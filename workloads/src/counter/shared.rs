@@ -18,7 +18,11 @@ pub struct Locked {
 
 impl Locked {
     pub fn new(p: &Params) -> Self {
-        Locked { count: Mutex::new(0), cs_work: p.cs_work, think_work: p.think_work }
+        Locked {
+            count: Mutex::new(0),
+            cs_work: p.cs_work,
+            think_work: p.think_work,
+        }
     }
 
     /// One increment: lock, work, add, unlock, then think.
@@ -42,7 +46,10 @@ impl Workload for Locked {
         *self.count.lock().unwrap_or_else(|e| e.into_inner()) = 0;
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        WorkerTally { ops: ctx.timed_batches(|| self.increment()), ..Default::default() }
+        WorkerTally {
+            ops: ctx.timed_batches(|| self.increment()),
+            ..Default::default()
+        }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_exact(tallies, self.value())
@@ -57,7 +64,10 @@ pub struct Atomic {
 
 impl Atomic {
     pub fn new(p: &Params) -> Self {
-        Atomic { count: CachePadded::new(AtomicU64::new(0)), think_work: p.think_work }
+        Atomic {
+            count: CachePadded::new(AtomicU64::new(0)),
+            think_work: p.think_work,
+        }
     }
 
     /// One increment, then think.
@@ -73,7 +83,10 @@ impl Workload for Atomic {
         self.count.store(0, Ordering::Relaxed);
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        WorkerTally { ops: ctx.timed_batches(|| self.increment()), ..Default::default() }
+        WorkerTally {
+            ops: ctx.timed_batches(|| self.increment()),
+            ..Default::default()
+        }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_exact(tallies, self.count.load(Ordering::Relaxed))
@@ -89,7 +102,9 @@ pub struct Sharded {
 impl Sharded {
     pub fn new(p: &Params, threads: usize) -> Self {
         Sharded {
-            shards: (0..threads.max(1)).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            shards: (0..threads.max(1))
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             think_work: p.think_work,
         }
     }
@@ -104,14 +119,22 @@ impl Sharded {
 
 impl Workload for Sharded {
     fn begin_sample(&self) {
-        self.shards.iter().for_each(|s| s.store(0, Ordering::Relaxed));
+        self.shards
+            .iter()
+            .for_each(|s| s.store(0, Ordering::Relaxed));
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let i = ctx.index();
-        WorkerTally { ops: ctx.timed_batches(|| self.increment(i)), ..Default::default() }
+        WorkerTally {
+            ops: ctx.timed_batches(|| self.increment(i)),
+            ..Default::default()
+        }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        check_exact(tallies, self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum())
+        check_exact(
+            tallies,
+            self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum(),
+        )
     }
 }
 
@@ -128,7 +151,12 @@ pub struct FalseSharing {
 
 impl FalseSharing {
     pub fn new(p: &Params, threads: usize) -> Self {
-        FalseSharing { lines: (0..threads.max(1).div_ceil(8)).map(|_| Line::default()).collect(), think_work: p.think_work }
+        FalseSharing {
+            lines: (0..threads.max(1).div_ceil(8))
+                .map(|_| Line::default())
+                .collect(),
+            think_work: p.think_work,
+        }
     }
 
     fn slot(&self, i: usize) -> &AtomicU64 {
@@ -153,9 +181,15 @@ impl Workload for FalseSharing {
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let i = ctx.index();
-        WorkerTally { ops: ctx.timed_batches(|| self.increment(i)), ..Default::default() }
+        WorkerTally {
+            ops: ctx.timed_batches(|| self.increment(i)),
+            ..Default::default()
+        }
     }
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        check_exact(tallies, self.slots().map(|s| s.load(Ordering::Relaxed)).sum())
+        check_exact(
+            tallies,
+            self.slots().map(|s| s.load(Ordering::Relaxed)).sum(),
+        )
     }
 }

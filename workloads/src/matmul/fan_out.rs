@@ -10,7 +10,10 @@ use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 enum Job {
     /// Compute block `b` into `buf` (a recycled buffer, moved to the worker and back).
-    Block { b: usize, buf: Vec<f64> },
+    Block {
+        b: usize,
+        buf: Vec<f64>,
+    },
     Stop,
 }
 
@@ -44,8 +47,21 @@ impl FanOut {
         let blocks = m.blocks();
         let (jobs_tx, jobs_rx) = bounded(blocks + threads);
         let (results_tx, results_rx) = bounded(blocks);
-        let owned = Owned { c: vec![f64::NAN; m.n * m.n], stamps: vec![0; blocks], spare: Vec::new(), last_product: 0 };
-        FanOut { m, jobs_tx, jobs_rx, results_tx, results_rx, owned: Mutex::new(owned), workers: threads }
+        let owned = Owned {
+            c: vec![f64::NAN; m.n * m.n],
+            stamps: vec![0; blocks],
+            spare: Vec::new(),
+            last_product: 0,
+        };
+        FanOut {
+            m,
+            jobs_tx,
+            jobs_rx,
+            results_tx,
+            results_rx,
+            owned: Mutex::new(owned),
+            workers: threads,
+        }
     }
 
     fn owned(&self) -> MutexGuard<'_, Owned> {
@@ -82,11 +98,16 @@ impl FanOut {
         loop {
             for b in 0..self.m.blocks() {
                 let buf = owned.spare.pop().unwrap_or_default();
-                self.jobs_tx.send(Job::Block { b, buf }).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+                self.jobs_tx
+                    .send(Job::Block { b, buf })
+                    .unwrap_or_else(|_| unreachable!("self holds the receiver"));
             }
             for _ in 0..self.m.blocks() {
                 // Every job sent is answered: workers only leave on Stop, sent below.
-                let (b, buf) = self.results_rx.recv().unwrap_or_else(|_| unreachable!("self holds a sender"));
+                let (b, buf) = self
+                    .results_rx
+                    .recv()
+                    .unwrap_or_else(|_| unreachable!("self holds a sender"));
                 self.place(&mut owned.c, b, &buf);
                 owned.stamps[b] = product + 1;
                 owned.spare.push(buf);
@@ -99,9 +120,14 @@ impl FanOut {
         }
         owned.last_product = product;
         for _ in 0..self.workers {
-            self.jobs_tx.send(Job::Stop).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+            self.jobs_tx
+                .send(Job::Stop)
+                .unwrap_or_else(|_| unreachable!("self holds the receiver"));
         }
-        WorkerTally { ops: product, ..Default::default() }
+        WorkerTally {
+            ops: product,
+            ..Default::default()
+        }
     }
 
     fn worker(&self, ctx: &mut WorkerCtx) -> WorkerTally {
@@ -112,9 +138,14 @@ impl FanOut {
             ctx.record(ctx.now_ns() - start);
             blocks += 1;
             // Room for every block of a product: never waits.
-            self.results_tx.send((b, buf)).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+            self.results_tx
+                .send((b, buf))
+                .unwrap_or_else(|_| unreachable!("self holds the receiver"));
         }
-        WorkerTally { items: blocks, ..Default::default() }
+        WorkerTally {
+            items: blocks,
+            ..Default::default()
+        }
     }
 }
 
@@ -131,11 +162,22 @@ impl Workload for FanOut {
     }
 
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        if ctx.is_helper() { self.collector(ctx) } else { self.worker(ctx) }
+        if ctx.is_helper() {
+            self.collector(ctx)
+        } else {
+            self.worker(ctx)
+        }
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         let owned = self.owned();
-        proof(&self.m, &owned.c, &owned.stamps, owned.last_product, tallies, self.m.blocks() as u64)
+        proof(
+            &self.m,
+            &owned.c,
+            &owned.stamps,
+            owned.last_product,
+            tallies,
+            self.m.blocks() as u64,
+        )
     }
 }

@@ -54,10 +54,20 @@ impl RacyOverlap {
         // the data race itself.
         unsafe {
             matrixmultiply::dgemm(
-                n, k, n, 1.0,
-                self.m.a.as_ptr().add(k0), n as isize, 1,
-                self.m.b.as_ptr().add(k0 * n), n as isize, 1,
-                1.0, self.c_ptr(), n as isize, 1,
+                n,
+                k,
+                n,
+                1.0,
+                self.m.a.as_ptr().add(k0),
+                n as isize,
+                1,
+                self.m.b.as_ptr().add(k0 * n),
+                n as isize,
+                1,
+                1.0,
+                self.c_ptr(),
+                n as isize,
+                1,
             );
         }
     }
@@ -85,7 +95,11 @@ impl Workload for RacyOverlap {
     }
 
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        self.schedule.run(ctx, |_, s| self.accumulate_slice(s), |_| self.check_and_clear())
+        self.schedule.run(
+            ctx,
+            |_, s| self.accumulate_slice(s),
+            |_| self.check_and_clear(),
+        )
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
@@ -102,6 +116,9 @@ impl Workload for RacyOverlap {
                 ),
             }
         };
-        SampleCheck { ops: tallies.iter().map(|t| t.ops).sum(), outcome }
+        SampleCheck {
+            ops: tallies.iter().map(|t| t.ops).sum(),
+            outcome,
+        }
     }
 }

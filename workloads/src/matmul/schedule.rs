@@ -74,7 +74,11 @@ impl Schedule {
             backoff.reset();
             while self.generation.load(Ordering::Acquire) != product {
                 if self.over.load(Ordering::Acquire) {
-                    return WorkerTally { ops: products, items: units, checksum: 0 };
+                    return WorkerTally {
+                        ops: products,
+                        items: units,
+                        checksum: 0,
+                    };
                 }
                 backoff.snooze();
             }

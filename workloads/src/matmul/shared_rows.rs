@@ -45,7 +45,12 @@ impl SharedRows {
         let n = self.m.n;
         // SAFETY: `rows` lies within C (n x n); UnsafeCell<f64> has f64's layout, and the
         // caller guarantees exclusive access to these cells.
-        unsafe { std::slice::from_raw_parts_mut(UnsafeCell::raw_get(self.c.as_ptr().add(rows.start * n)), rows.len() * n) }
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                UnsafeCell::raw_get(self.c.as_ptr().add(rows.start * n)),
+                rows.len() * n,
+            )
+        }
     }
 
     /// One full product C = A x B on the calling thread, block by block through the same kernel
@@ -68,7 +73,9 @@ impl Workload for SharedRows {
     fn begin_sample(&self) {
         // SAFETY: no thread runs between samples.
         unsafe { (0..self.m.blocks()).for_each(|b| self.block_mut(b).fill(f64::NAN)) };
-        self.stamps.iter().for_each(|s| s.store(0, Ordering::Relaxed));
+        self.stamps
+            .iter()
+            .for_each(|s| s.store(0, Ordering::Relaxed));
         self.schedule.reset();
     }
 
@@ -87,7 +94,18 @@ impl Workload for SharedRows {
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         let last = self.schedule.last_product();
-        let stamps: Vec<u64> = self.stamps.iter().map(|s| s.load(Ordering::Acquire)).collect();
-        proof(&self.m, self.c(), &stamps, last, tallies, self.schedule.units())
+        let stamps: Vec<u64> = self
+            .stamps
+            .iter()
+            .map(|s| s.load(Ordering::Acquire))
+            .collect();
+        proof(
+            &self.m,
+            self.c(),
+            &stamps,
+            last,
+            tallies,
+            self.schedule.units(),
+        )
     }
 }

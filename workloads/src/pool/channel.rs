@@ -45,25 +45,45 @@ impl ChannelWorkers {
         let window = p.pool_window(threads);
         let (jobs_tx, jobs_rx) = bounded(p.capacity.max(window) + threads);
         let (results_tx, results_rx) = bounded(window + threads);
-        ChannelWorkers { jobs_tx, jobs_rx, results_tx, results_rx, workers: threads, window: window as u64, task_work: p.task_work }
+        ChannelWorkers {
+            jobs_tx,
+            jobs_rx,
+            results_tx,
+            results_rx,
+            workers: threads,
+            window: window as u64,
+            task_work: p.task_work,
+        }
     }
 
     /// Submits task `id`, stamped with the shared clock.
     #[inline]
     pub fn submit(&self, ctx: &WorkerCtx, id: u64) {
-        let job = Job::Run(Task { id, submit_ns: ctx.now_ns() });
-        self.jobs_tx.send(job).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+        let job = Job::Run(Task {
+            id,
+            submit_ns: ctx.now_ns(),
+        });
+        self.jobs_tx
+            .send(job)
+            .unwrap_or_else(|_| unreachable!("self holds the receiver"));
     }
 
     /// A worker's step: receives a job (waiting), runs it, records its submit-to-complete
     /// latency (ns) and sends the result; false on `Stop`.
     #[inline]
     pub fn work_one(&self, ctx: &mut WorkerCtx) -> bool {
-        let Ok(Job::Run(task)) = self.jobs_rx.recv() else { return false };
+        let Ok(Job::Run(task)) = self.jobs_rx.recv() else {
+            return false;
+        };
         let result = execute(self.task_work, task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         // The results channel has room for the whole window, so this never waits.
-        self.results_tx.send(Done { id: task.id, result }).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+        self.results_tx
+            .send(Done {
+                id: task.id,
+                result,
+            })
+            .unwrap_or_else(|_| unreachable!("self holds the receiver"));
         true
     }
 
@@ -74,7 +94,8 @@ impl ChannelWorkers {
     }
 
     fn collector(&self, ctx: &WorkerCtx) -> WorkerTally {
-        let (mut submitted, mut collected, mut expected_sum, mut collected_sum) = (0u64, 0u64, 0u64, 0u64);
+        let (mut submitted, mut collected, mut expected_sum, mut collected_sum) =
+            (0u64, 0u64, 0u64, 0u64);
         let mut take = |d: Done, collected: &mut u64| {
             collected_sum = collected_sum.wrapping_add(d.result);
             *collected += 1;
@@ -101,9 +122,15 @@ impl ChannelWorkers {
             }
         }
         for _ in 0..self.workers {
-            self.jobs_tx.send(Job::Stop).unwrap_or_else(|_| unreachable!("self holds the receiver"));
+            self.jobs_tx
+                .send(Job::Stop)
+                .unwrap_or_else(|_| unreachable!("self holds the receiver"));
         }
-        WorkerTally { ops: 0, items: submitted, checksum: expected_sum.wrapping_sub(collected_sum) }
+        WorkerTally {
+            ops: 0,
+            items: submitted,
+            checksum: expected_sum.wrapping_sub(collected_sum),
+        }
     }
 }
 
@@ -126,7 +153,10 @@ impl Workload for ChannelWorkers {
             ops += 1;
         }
         // Workers count runs; the collector proves every result arrived exactly once.
-        WorkerTally { ops, ..Default::default() }
+        WorkerTally {
+            ops,
+            ..Default::default()
+        }
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {

@@ -47,7 +47,11 @@ pub struct ExactTracker(Box<[CachePadded<AtomicU64>]>);
 impl Tracker for ExactTracker {
     const RACY: bool = false;
     fn new(workers: usize) -> Self {
-        ExactTracker((0..workers.max(1)).map(|_| CachePadded::new(AtomicU64::new(0))).collect())
+        ExactTracker(
+            (0..workers.max(1))
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+        )
     }
     fn complete(&self, worker: usize) {
         let c = &self.0[worker];
@@ -87,7 +91,10 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
     /// Submits task `id`, stamped with the shared clock.
     #[inline]
     pub fn submit(&self, ctx: &WorkerCtx, id: u64) {
-        self.source.push(Task { id, submit_ns: ctx.now_ns() });
+        self.source.push(Task {
+            id,
+            submit_ns: ctx.now_ns(),
+        });
     }
 
     /// Worker `worker`'s handle on the pool (hold it while calling [`Pool::work_one`]).
@@ -99,7 +106,12 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
     /// (ns) and reports the completion; returns the task's result, or `None` once the pool is
     /// closed and drained.
     #[inline]
-    pub fn work_one(&self, ctx: &mut WorkerCtx, local: &mut S::Local<'_>, worker: usize) -> Option<u64> {
+    pub fn work_one(
+        &self,
+        ctx: &mut WorkerCtx,
+        local: &mut S::Local<'_>,
+        worker: usize,
+    ) -> Option<u64> {
         let task = self.source.next(local, worker)?;
         let result = execute(self.task_work, task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
@@ -127,7 +139,11 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
             }
         }
         self.source.close();
-        WorkerTally { ops: 0, items: submitted, checksum: sum }
+        WorkerTally {
+            ops: 0,
+            items: submitted,
+            checksum: sum,
+        }
     }
 
     fn worker(&self, ctx: &mut WorkerCtx) -> WorkerTally {
@@ -138,7 +154,11 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
             ops += 1;
             sum = sum.wrapping_add(result);
         }
-        WorkerTally { ops, items: 0, checksum: 0u64.wrapping_sub(sum) }
+        WorkerTally {
+            ops,
+            items: 0,
+            checksum: 0u64.wrapping_sub(sum),
+        }
     }
 }
 
@@ -153,7 +173,11 @@ impl<S: TaskSource, T: Tracker> Workload for Pool<S, T> {
     }
 
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        if ctx.is_helper() { self.submitter(ctx) } else { self.worker(ctx) }
+        if ctx.is_helper() {
+            self.submitter(ctx)
+        } else {
+            self.worker(ctx)
+        }
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
@@ -172,9 +196,15 @@ impl<S: TaskSource, T: Tracker> Workload for Pool<S, T> {
                      the submitter believes is still busy)"
                 ),
             },
-            Outcome::Invalid(why) => Outcome::RaceDamage { damage: lost.max(1), detail: why },
+            Outcome::Invalid(why) => Outcome::RaceDamage {
+                damage: lost.max(1),
+                detail: why,
+            },
             other => other,
         };
-        SampleCheck { ops: check.ops, outcome }
+        SampleCheck {
+            ops: check.ops,
+            outcome,
+        }
     }
 }

@@ -83,7 +83,10 @@ mod tests {
     use crate::{Outcome, Params, WorkerTally, Workload};
 
     fn small() -> Params {
-        Params { task_work: 200, ..Params::default() }
+        Params {
+            task_work: 200,
+            ..Params::default()
+        }
     }
 
     #[test]
@@ -92,19 +95,38 @@ mod tests {
             for threads in [1, 2, 3] {
                 let w = (v.build)(&small(), threads);
                 let check = run_sample(w.as_ref(), threads, 15);
-                assert_eq!(check.outcome, Outcome::Valid, "{} at {threads} threads", v.name);
-                assert!(check.ops > 0, "{} at {threads} threads completed nothing", v.name);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
+                assert!(
+                    check.ops > 0,
+                    "{} at {threads} threads completed nothing",
+                    v.name
+                );
             }
         }
     }
 
     #[test]
     fn pools_survive_several_samples_and_tiny_windows() {
-        let p = Params { task_work: 50, in_flight: Some(1), capacity: 1, ..Params::default() };
+        let p = Params {
+            task_work: 50,
+            in_flight: Some(1),
+            capacity: 1,
+            ..Params::default()
+        };
         for v in VARIANTS.iter().filter(|v| !v.expected_race) {
             let w = (v.build)(&p, 2);
             for _ in 0..3 {
-                assert_eq!(run_sample(w.as_ref(), 2, 5).outcome, Outcome::Valid, "{}", v.name);
+                assert_eq!(
+                    run_sample(w.as_ref(), 2, 5).outcome,
+                    Outcome::Valid,
+                    "{}",
+                    v.name
+                );
             }
         }
     }
@@ -112,33 +134,84 @@ mod tests {
     #[test]
     fn a_task_that_did_not_run_is_caught() {
         let w = SharedQueuePool::new(&small(), 1);
-        let submitter = WorkerTally { ops: 0, items: 3, checksum: mix64(0).wrapping_add(mix64(1)).wrapping_add(mix64(2)) };
-        let worker = WorkerTally { ops: 2, items: 0, checksum: 0u64.wrapping_sub(mix64(0).wrapping_add(mix64(2))) };
-        assert!(matches!(w.end_sample(&[worker, submitter]).outcome, Outcome::Invalid(_)));
-        let twice = WorkerTally { ops: 3, items: 0, checksum: 0u64.wrapping_sub(mix64(0).wrapping_add(mix64(0)).wrapping_add(mix64(2))) };
-        assert!(matches!(w.end_sample(&[twice, submitter]).outcome, Outcome::Invalid(_)));
+        let submitter = WorkerTally {
+            ops: 0,
+            items: 3,
+            checksum: mix64(0).wrapping_add(mix64(1)).wrapping_add(mix64(2)),
+        };
+        let worker = WorkerTally {
+            ops: 2,
+            items: 0,
+            checksum: 0u64.wrapping_sub(mix64(0).wrapping_add(mix64(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[worker, submitter]).outcome,
+            Outcome::Invalid(_)
+        ));
+        let twice = WorkerTally {
+            ops: 3,
+            items: 0,
+            checksum: 0u64.wrapping_sub(mix64(0).wrapping_add(mix64(0)).wrapping_add(mix64(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[twice, submitter]).outcome,
+            Outcome::Invalid(_)
+        ));
     }
 
     #[test]
     fn a_lost_result_in_the_channel_pool_is_caught() {
         let w = ChannelWorkers::new(&small(), 1);
         // Both tasks ran, but the collector only got the result of task 0.
-        let collector = WorkerTally { ops: 0, items: 2, checksum: mix64(1) };
-        let worker = WorkerTally { ops: 2, ..Default::default() };
-        assert!(matches!(w.end_sample(&[worker, collector]).outcome, Outcome::Invalid(_)));
+        let collector = WorkerTally {
+            ops: 0,
+            items: 2,
+            checksum: mix64(1),
+        };
+        let worker = WorkerTally {
+            ops: 2,
+            ..Default::default()
+        };
+        assert!(matches!(
+            w.end_sample(&[worker, collector]).outcome,
+            Outcome::Invalid(_)
+        ));
     }
 
     #[test]
     fn racy_completion_reports_damage_never_failure_and_does_not_hang() {
-        let p = Params { task_work: 0, in_flight: Some(1 << 20), ..Params::default() };
+        let p = Params {
+            task_work: 0,
+            in_flight: Some(1 << 20),
+            ..Params::default()
+        };
         let w = RacyCompletionPool::new(&p, 2);
         let outcomes = sample_until_damage(&w, 2, 15, 40);
-        assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)), "{outcomes:?}");
-        assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
+            "{outcomes:?}"
+        );
         // With the default window, lost completions can stall the submitter; it still returns.
-        let w = RacyCompletionPool::new(&Params { task_work: 0, ..Params::default() }, 3);
+        let w = RacyCompletionPool::new(
+            &Params {
+                task_work: 0,
+                ..Params::default()
+            },
+            3,
+        );
         let o = run_sample(&w, 3, 10).outcome;
-        assert!(matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved), "{o:?}");
+        assert!(
+            matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved),
+            "{o:?}"
+        );
     }
 
     #[test]

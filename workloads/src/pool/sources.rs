@@ -39,7 +39,11 @@ impl TaskSource for SharedQueue {
 
     fn new(_workers: usize) -> Self {
         SharedQueue {
-            state: Mutex::new(SharedState { tasks: VecDeque::new(), closed: false, idle: 0 }),
+            state: Mutex::new(SharedState {
+                tasks: VecDeque::new(),
+                closed: false,
+                idle: 0,
+            }),
             work: Condvar::new(),
         }
     }
@@ -64,7 +68,11 @@ impl TaskSource for SharedQueue {
                 return None;
             }
             s.idle += 1;
-            s = self.work.wait_timeout(s, IDLE_TIMEOUT).unwrap_or_else(|e| e.into_inner()).0;
+            s = self
+                .work
+                .wait_timeout(s, IDLE_TIMEOUT)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
             s.idle -= 1;
         }
     }
@@ -98,7 +106,12 @@ impl WorkStealing {
         local.pop().or_else(|| {
             std::iter::repeat_with(|| {
                 self.injector.steal_batch_and_pop(local).or_else(|| {
-                    self.stealers.iter().enumerate().filter(|&(i, _)| i != me).map(|(_, s)| s.steal()).collect()
+                    self.stealers
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| i != me)
+                        .map(|(_, s)| s.steal())
+                        .collect()
                 })
             })
             .find(|s| !s.is_retry())

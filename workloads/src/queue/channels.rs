@@ -141,16 +141,25 @@ pub struct StdChannel {
 impl Channel for StdChannel {
     fn with_capacity(capacity: usize) -> Self {
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
-        StdChannel { tx, rx: Mutex::new(rx) }
+        StdChannel {
+            tx,
+            rx: Mutex::new(rx),
+        }
     }
 
     fn send(&self, msg: Msg) {
         // `self` holds the receiver, so the channel cannot be disconnected.
-        self.tx.send(msg).expect("receiver alive while the workload lives");
+        self.tx
+            .send(msg)
+            .expect("receiver alive while the workload lives");
     }
 
     fn try_recv(&self) -> Option<Msg> {
-        self.rx.lock().unwrap_or_else(|e| e.into_inner()).try_recv().ok()
+        self.rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .try_recv()
+            .ok()
     }
 
     fn recv(&self) -> Msg {
@@ -172,7 +181,9 @@ impl Channel for Crossbeam {
     }
 
     fn send(&self, msg: Msg) {
-        self.tx.send(msg).expect("receiver alive while the workload lives");
+        self.tx
+            .send(msg)
+            .expect("receiver alive while the workload lives");
     }
 
     fn try_recv(&self) -> Option<Msg> {
@@ -180,7 +191,9 @@ impl Channel for Crossbeam {
     }
 
     fn recv(&self) -> Msg {
-        self.rx.recv().expect("sender alive while the workload lives")
+        self.rx
+            .recv()
+            .expect("sender alive while the workload lives")
     }
 }
 
@@ -197,7 +210,9 @@ impl Channel for Flume {
     }
 
     fn send(&self, msg: Msg) {
-        self.tx.send(msg).expect("receiver alive while the workload lives");
+        self.tx
+            .send(msg)
+            .expect("receiver alive while the workload lives");
     }
 
     fn try_recv(&self) -> Option<Msg> {
@@ -205,6 +220,8 @@ impl Channel for Flume {
     }
 
     fn recv(&self) -> Msg {
-        self.rx.recv().expect("sender alive while the workload lives")
+        self.rx
+            .recv()
+            .expect("sender alive while the workload lives")
     }
 }

@@ -57,7 +57,9 @@ impl<C: Channel> Queue<C> {
             burst: p.queue_window().min(p.capacity.max(1)),
             flush_every: (window / 2).clamp(1, MAX_FLUSH_EVERY),
             payload_bytes: p.payload_bytes,
-            credits: (0..producers).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            credits: (0..producers)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             finished_producers: AtomicUsize::new(0),
         }
     }
@@ -109,7 +111,11 @@ impl<C: Channel> Queue<C> {
                 self.chan.send(Msg::end());
             }
         }
-        WorkerTally { ops: 0, items: seq, checksum: sum }
+        WorkerTally {
+            ops: 0,
+            items: seq,
+            checksum: sum,
+        }
     }
 
     fn consumer(&self, ctx: &mut WorkerCtx) -> WorkerTally {
@@ -147,7 +153,11 @@ impl<C: Channel> Queue<C> {
             }
         }
         flush(&mut owed, &mut owed_total);
-        WorkerTally { ops, items: 0, checksum: 0u64.wrapping_sub(sum) }
+        WorkerTally {
+            ops,
+            items: 0,
+            checksum: 0u64.wrapping_sub(sum),
+        }
     }
 
     /// One thread: enqueue a burst of `min(window, capacity)` messages, then dequeue them all.
@@ -159,18 +169,26 @@ impl<C: Channel> Queue<C> {
                 seq += 1;
             }
             for _ in 0..self.burst {
-                let Some(msg) = self.chan.try_recv() else { break 'window };
+                let Some(msg) = self.chan.try_recv() else {
+                    break 'window;
+                };
                 received_sum = received_sum.wrapping_add(self.consume(ctx, &msg));
                 received += 1;
             }
         }
-        WorkerTally { ops: received, items: seq, checksum: sent_sum.wrapping_sub(received_sum) }
+        WorkerTally {
+            ops: received,
+            items: seq,
+            checksum: sent_sum.wrapping_sub(received_sum),
+        }
     }
 }
 
 impl<C: Channel> Workload for Queue<C> {
     fn begin_sample(&self) {
-        self.credits.iter().for_each(|c| c.store(0, Ordering::Relaxed));
+        self.credits
+            .iter()
+            .for_each(|c| c.store(0, Ordering::Relaxed));
         self.finished_producers.store(0, Ordering::Relaxed);
         while self.chan.try_recv().is_some() {} // empty after a correct sample; defensive
     }
@@ -178,7 +196,11 @@ impl<C: Channel> Workload for Queue<C> {
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let i = ctx.index();
         if self.threads < 2 {
-            if i == 0 { self.solo(ctx) } else { WorkerTally::default() }
+            if i == 0 {
+                self.solo(ctx)
+            } else {
+                WorkerTally::default()
+            }
         } else if i < self.producers {
             self.producer(ctx, i)
         } else if i < self.producers + self.consumers {

@@ -88,11 +88,19 @@ impl Msg {
     /// the tag's low byte (no allocation when `payload_bytes` is 0).
     pub fn new(producer: usize, seq: u64, sent_ns: u64, payload_bytes: usize) -> Self {
         let tag = ((producer as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1));
-        Msg { tag, sent_ns, payload: vec![tag as u8; payload_bytes] }
+        Msg {
+            tag,
+            sent_ns,
+            payload: vec![tag as u8; payload_bytes],
+        }
     }
 
     fn end() -> Self {
-        Msg { tag: END, sent_ns: 0, payload: Vec::new() }
+        Msg {
+            tag: END,
+            sent_ns: 0,
+            payload: Vec::new(),
+        }
     }
 
     fn is_end(&self) -> bool {
@@ -138,8 +146,17 @@ mod tests {
             for threads in [1, 2, 3] {
                 let w = (v.build)(&Params::default(), threads);
                 let check = run_sample(w.as_ref(), threads, 15);
-                assert_eq!(check.outcome, Outcome::Valid, "{} at {threads} threads", v.name);
-                assert!(check.ops > 0, "{} at {threads} threads received nothing", v.name);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
+                assert!(
+                    check.ops > 0,
+                    "{} at {threads} threads received nothing",
+                    v.name
+                );
             }
         }
     }
@@ -148,11 +165,22 @@ mod tests {
     fn knobs_do_not_break_validation() {
         // A tiny queue (producers block on full), a window larger than it, payloads, 2P/2C,
         // and several samples on the same workload.
-        let p = Params { capacity: 4, in_flight: Some(16), payload_bytes: 24, producers: Some(2), ..Params::default() };
+        let p = Params {
+            capacity: 4,
+            in_flight: Some(16),
+            payload_bytes: 24,
+            producers: Some(2),
+            ..Params::default()
+        };
         for v in VARIANTS.iter().filter(|v| !v.expected_race) {
             let w = (v.build)(&p, 4);
             for _ in 0..2 {
-                assert_eq!(run_sample(w.as_ref(), 4, 10).outcome, Outcome::Valid, "{}", v.name);
+                assert_eq!(
+                    run_sample(w.as_ref(), 4, 10).outcome,
+                    Outcome::Valid,
+                    "{}",
+                    v.name
+                );
             }
         }
     }
@@ -161,11 +189,29 @@ mod tests {
     fn a_missing_message_is_caught() {
         let w = Queue::<Crossbeam>::new(&Params::default(), 2);
         let m = |seq| Msg::check(Msg::new(0, seq, 0, 0).tag(), 0);
-        let producer = WorkerTally { ops: 0, items: 3, checksum: m(0).wrapping_add(m(1)).wrapping_add(m(2)) };
-        let consumer = WorkerTally { ops: 2, items: 0, checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2))) };
-        assert!(matches!(w.end_sample(&[producer, consumer]).outcome, Outcome::Invalid(_)));
-        let duplicated = WorkerTally { ops: 3, items: 0, checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2)).wrapping_add(m(2))) };
-        assert!(matches!(w.end_sample(&[producer, duplicated]).outcome, Outcome::Invalid(_)));
+        let producer = WorkerTally {
+            ops: 0,
+            items: 3,
+            checksum: m(0).wrapping_add(m(1)).wrapping_add(m(2)),
+        };
+        let consumer = WorkerTally {
+            ops: 2,
+            items: 0,
+            checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[producer, consumer]).outcome,
+            Outcome::Invalid(_)
+        ));
+        let duplicated = WorkerTally {
+            ops: 3,
+            items: 0,
+            checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2)).wrapping_add(m(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[producer, duplicated]).outcome,
+            Outcome::Invalid(_)
+        ));
     }
 
     #[test]
@@ -180,12 +226,25 @@ mod tests {
     fn racy_ring_reports_damage_never_failure_and_does_not_hang() {
         let w = RacyRing::new(&Params::default(), 2);
         let outcomes = sample_until_damage(&w, 2, 15, 40);
-        assert!(outcomes.iter().all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)), "{outcomes:?}");
-        assert!(outcomes.iter().any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)), "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
+            "{outcomes:?}"
+        );
         for threads in [1, 3, 4] {
             let w = RacyRing::new(&Params::default(), threads);
             let o = run_sample(&w, threads, 10).outcome;
-            assert!(matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved), "{threads} threads: {o:?}");
+            assert!(
+                matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved),
+                "{threads} threads: {o:?}"
+            );
         }
     }
 

@@ -37,7 +37,9 @@ unsafe impl Sync for Ring {}
 impl Ring {
     fn new(len: usize) -> Self {
         Ring {
-            slots: (0..len.max(1)).map(|_| UnsafeCell::new([EMPTY, 0])).collect(),
+            slots: (0..len.max(1))
+                .map(|_| UnsafeCell::new([EMPTY, 0]))
+                .collect(),
             tail: CachePadded::new(UnsafeCell::new(0)),
             head: CachePadded::new(UnsafeCell::new(0)),
             done: AtomicBool::new(false),
@@ -78,7 +80,9 @@ impl Ring {
         // SAFETY: deliberately racy plain stores of u64 values (see `unsafe impl Sync`); the
         // slot index is in bounds (`t % len`).
         unsafe {
-            self.slots[(t % self.len()) as usize].get().write_volatile([tag, sent_ns]);
+            self.slots[(t % self.len()) as usize]
+                .get()
+                .write_volatile([tag, sent_ns]);
             self.tail.get().write_volatile(t + 1);
         }
     }
@@ -110,7 +114,13 @@ struct Receipts {
 }
 
 impl Receipts {
-    fn accept(&mut self, ctx: &mut WorkerCtx, producer: u64, [tag, sent_ns]: [u64; 2], now_ns: u64) {
+    fn accept(
+        &mut self,
+        ctx: &mut WorkerCtx,
+        producer: u64,
+        [tag, sent_ns]: [u64; 2],
+        now_ns: u64,
+    ) {
         if tag == EMPTY || tag >> SEQ_BITS != producer {
             self.corrupt += 1;
             return;
@@ -185,7 +195,11 @@ impl RacyRing {
             }
         }
         ring.done.store(true, Ordering::Release);
-        WorkerTally { ops: 0, items: seq, checksum: sum }
+        WorkerTally {
+            ops: 0,
+            items: seq,
+            checksum: sum,
+        }
     }
 
     fn consumer(&self, ctx: &mut WorkerCtx, r: usize) -> WorkerTally {
@@ -217,7 +231,11 @@ impl RacyRing {
             backoff.snooze();
         }
         self.record_damage(&seen);
-        WorkerTally { ops: seen.ok, items: 0, checksum: 0u64.wrapping_sub(seen.sum) }
+        WorkerTally {
+            ops: seen.ok,
+            items: 0,
+            checksum: 0u64.wrapping_sub(seen.sum),
+        }
     }
 
     fn solo(&self, ctx: &mut WorkerCtx) -> WorkerTally {
@@ -237,11 +255,16 @@ impl RacyRing {
             }
         }
         self.record_damage(&seen);
-        WorkerTally { ops: seen.ok, items: seq, checksum: sum.wrapping_sub(seen.sum) }
+        WorkerTally {
+            ops: seen.ok,
+            items: seq,
+            checksum: sum.wrapping_sub(seen.sum),
+        }
     }
 
     fn record_damage(&self, seen: &Receipts) {
-        self.duplicates.fetch_add(seen.duplicates, Ordering::Relaxed);
+        self.duplicates
+            .fetch_add(seen.duplicates, Ordering::Relaxed);
         self.corrupt.fetch_add(seen.corrupt, Ordering::Relaxed);
     }
 }
@@ -256,7 +279,11 @@ impl Workload for RacyRing {
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let i = ctx.index();
         if self.threads < 2 {
-            return if i == 0 { self.solo(ctx) } else { WorkerTally::default() };
+            return if i == 0 {
+                self.solo(ctx)
+            } else {
+                WorkerTally::default()
+            };
         }
         match (i / 2, i % 2) {
             (r, 0) if r < self.rings.len() => self.producer(ctx, r),
@@ -279,10 +306,17 @@ impl Workload for RacyRing {
                 damage: lost + duplicates + corrupt,
                 detail: format!(
                     "{lost} of {sent} messages lost, {duplicates} stale duplicates, {corrupt} corrupt slots read{}",
-                    if residue != 0 && lost == 0 { " (checksum mismatch)" } else { "" }
+                    if residue != 0 && lost == 0 {
+                        " (checksum mismatch)"
+                    } else {
+                        ""
+                    }
                 ),
             }
         };
-        SampleCheck { ops: delivered, outcome }
+        SampleCheck {
+            ops: delivered,
+            outcome,
+        }
     }
 }
