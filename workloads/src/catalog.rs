@@ -1,20 +1,27 @@
 //! The catalog: every family and variant the harness knows, with style and race expectation.
 
-use crate::{Params, Workload, counter};
+use crate::{Params, Workload, counter, matmul, pool, queue};
 
 /// A group of variants that do the same job in different ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
     Counter,
+    Queue,
+    Pool,
+    Matmul,
 }
 
 impl Family {
-    pub const ALL: &'static [Family] = &[Family::Counter];
+    pub const ALL: &'static [Family] =
+        &[Family::Counter, Family::Queue, Family::Pool, Family::Matmul];
 
     /// The family's name as used on the command line and in results.
     pub fn name(self) -> &'static str {
         match self {
             Family::Counter => "counter",
+            Family::Queue => "queue",
+            Family::Pool => "pool",
+            Family::Matmul => "matmul",
         }
     }
 
@@ -22,6 +29,9 @@ impl Family {
     pub fn unit(self) -> &'static str {
         match self {
             Family::Counter => "increments",
+            Family::Queue => "messages",
+            Family::Pool => "tasks",
+            Family::Matmul => "products",
         }
     }
 
@@ -32,6 +42,33 @@ impl Family {
                 "time per increment, as the mean over a timed batch of 8-64 us (clock cost < 1%); \
                  tails show batches disturbed by contention or preemption"
             }
+            Family::Queue => {
+                "enqueue-to-dequeue sojourn per message (consumer's clock read minus the producer's send stamp, \
+                 one shared epoch); closed loop: each producer keeps at most --in-flight (default 64) messages \
+                 unreceived, so latency is measured at that bounded occupancy, not at a saturated queue's backlog"
+            }
+            Family::Pool => {
+                "submit-to-complete per task (worker's clock read when the task's work is done minus the \
+                 submitter's stamp); closed loop: one submitter thread keeps at most --in-flight (default 4 per \
+                 worker) tasks submitted and not completed, so latency includes queueing behind that window"
+            }
+            Family::Matmul => {
+                "compute time per row block (a work unit: up to 64 rows of C, ~2 x 64 x n^2 flop), timed by \
+                 the thread that computes it; excludes the wait for other threads at the end of each product; \
+                 closed loop: the next product starts when the last block of the previous one is done"
+            }
+        }
+    }
+
+    /// Extra per-unit factors the report may use to derive figures, e.g. `("flop_per_unit", 2 n^3)`
+    /// for matmul so products/s can be shown as GFLOP/s. Names end in `_per_unit`; values are
+    /// exact for the given parameters. Empty when the family has none.
+    pub fn unit_factors(self, p: &Params) -> Vec<(&'static str, f64)> {
+        match self {
+            Family::Counter => Vec::new(),
+            Family::Queue => vec![("payload_bytes_per_unit", p.payload_bytes as f64)],
+            Family::Pool => vec![("busy_iterations_per_unit", f64::from(p.task_work))],
+            Family::Matmul => vec![("flop_per_unit", 2.0 * (p.matrix_size as f64).powi(3))],
         }
     }
 
@@ -90,7 +127,12 @@ impl VariantInfo {
     }
 }
 
-const FAMILIES: &[&[VariantInfo]] = &[counter::VARIANTS];
+const FAMILIES: &[&[VariantInfo]] = &[
+    counter::VARIANTS,
+    queue::VARIANTS,
+    pool::VARIANTS,
+    matmul::VARIANTS,
+];
 
 /// Every variant of every family, in a stable order.
 pub fn catalog() -> impl Iterator<Item = &'static VariantInfo> {
@@ -127,6 +169,29 @@ mod tests {
         for v in catalog().filter(|v| v.expected_race) {
             assert!(v.opt_in, "{} races but would run by default", v.name);
         }
+    }
+
+    #[test]
+    fn every_family_has_variants_and_racy_ones_are_named_so() {
+        for f in Family::ALL {
+            assert!(f.variants().count() > 0, "{f:?}");
+        }
+        for v in catalog().filter(|v| v.expected_race) {
+            assert!(v.short_name().starts_with("racy"), "{}", v.name);
+        }
+    }
+
+    #[test]
+    fn matmul_reports_its_flop_per_product() {
+        let p = Params {
+            matrix_size: 512,
+            ..Params::default()
+        };
+        assert_eq!(
+            Family::Matmul.unit_factors(&p),
+            vec![("flop_per_unit", 2.0 * 512f64.powi(3))]
+        );
+        assert!(Family::Counter.unit_factors(&p).is_empty());
     }
 
     #[test]

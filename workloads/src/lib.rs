@@ -7,7 +7,11 @@
 pub mod catalog;
 pub mod counter;
 pub mod ctx;
+pub mod matmul;
 pub mod params;
+pub mod pool;
+pub mod proof;
+pub mod queue;
 pub mod spin;
 pub mod testing;
 mod workload;

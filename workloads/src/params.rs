@@ -11,6 +11,26 @@ pub struct Params {
     pub batch: u32,
     /// Seed for any randomness (matrices, task sizes), so runs are reproducible.
     pub seed: u64,
+    /// Queue: producer threads. `None`: `threads / 2` (rounded down, at least 1), so 2 threads are
+    /// 1P/1C and 3 threads are 1P/2C. See [`Params::queue_split`].
+    pub producers: Option<usize>,
+    /// Queue: consumer threads. `None`: the threads that are not producers.
+    pub consumers: Option<usize>,
+    /// Queue: bound of the queue or channel, in messages (default 1024). Pool: bound of the job
+    /// channel of `pool/channel-workers` (raised to the in-flight window if smaller).
+    pub capacity: usize,
+    /// Queue: extra payload bytes per message (default 0: a message is its 16-byte tag and send
+    /// timestamp). A payload is a heap buffer the producer fills and the consumer reads and frees.
+    pub payload_bytes: usize,
+    /// Closed-loop window: queue: messages in flight per producer (default 64); pool: tasks in
+    /// flight from the submitter (default 4 per worker). See [`Params::queue_window`] and
+    /// [`Params::pool_window`].
+    pub in_flight: Option<usize>,
+    /// Pool: busy iterations per task ([`crate::spin::busy`], ~2-3 ns each on these VMs);
+    /// the default 1000 makes a task ~2 us.
+    pub task_work: u32,
+    /// Matmul: n of the n x n f64 matrices (default 512).
+    pub matrix_size: usize,
 }
 
 impl Default for Params {
@@ -20,6 +40,73 @@ impl Default for Params {
             think_work: 0,
             batch: 64,
             seed: 0x5eed,
+            producers: None,
+            consumers: None,
+            capacity: 1024,
+            payload_bytes: 0,
+            in_flight: None,
+            task_work: 1000,
+            matrix_size: 512,
         }
+    }
+}
+
+impl Params {
+    /// How a queue case with `threads >= 2` threads splits into `(producers, consumers)`.
+    ///
+    /// An explicit `producers` wins (clamped to `1..threads`) and consumers are the rest; else an
+    /// explicit `consumers` is honoured the same way; else producers = `threads / 2`. With one
+    /// thread the result is `(1, 1)`: that thread alternately produces and consumes a burst.
+    /// The harness should reject `producers + consumers != threads` when both are given.
+    pub fn queue_split(&self, threads: usize) -> (usize, usize) {
+        if threads < 2 {
+            return (1, 1);
+        }
+        let clamp = |x: usize| x.clamp(1, threads - 1);
+        let producers = match (self.producers, self.consumers) {
+            (Some(p), _) => clamp(p),
+            (None, Some(c)) => threads - clamp(c),
+            (None, None) => threads / 2,
+        };
+        (producers, threads - producers)
+    }
+
+    /// Queue: messages a producer may have in flight (sent, not yet received); at least 1.
+    pub fn queue_window(&self) -> usize {
+        self.in_flight.unwrap_or(64).max(1)
+    }
+
+    /// Pool: tasks the submitter may have in flight (submitted, not yet completed); at least 1.
+    pub fn pool_window(&self, workers: usize) -> usize {
+        self.in_flight.unwrap_or(4 * workers.max(1)).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_split_defaults_to_half_producers() {
+        let p = Params::default();
+        assert_eq!(p.queue_split(1), (1, 1));
+        assert_eq!(p.queue_split(2), (1, 1));
+        assert_eq!(p.queue_split(3), (1, 2));
+        assert_eq!(p.queue_split(8), (4, 4));
+    }
+
+    #[test]
+    fn queue_split_honours_and_clamps_explicit_counts() {
+        let p = Params {
+            producers: Some(3),
+            ..Params::default()
+        };
+        assert_eq!(p.queue_split(4), (3, 1));
+        assert_eq!(p.queue_split(3), (2, 1), "clamped so one consumer remains");
+        let c = Params {
+            consumers: Some(1),
+            ..Params::default()
+        };
+        assert_eq!(c.queue_split(4), (3, 1));
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Outcome, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Runs one sample of `workload` with `threads` workers (plus its helpers) for about `millis` ms.
 pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> SampleCheck {
@@ -31,4 +31,29 @@ pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> Sampl
             .collect()
     });
     workload.end_sample(&tallies)
+}
+
+/// Serializes the racy-variant tests: a race needs its threads to overlap, which two cores
+/// shared with other racy tests rarely give.
+static RACE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs samples of a deliberately racy `workload` until one shows damage or `max_samples` ran;
+/// returns every outcome (the last one is the damage, if any was seen).
+pub fn sample_until_damage(
+    workload: &dyn Workload,
+    threads: usize,
+    millis: u64,
+    max_samples: usize,
+) -> Vec<Outcome> {
+    let _exclusive = RACE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut outcomes = Vec::new();
+    for _ in 0..max_samples {
+        let outcome = run_sample(workload, threads, millis).outcome;
+        let damaged = matches!(outcome, Outcome::RaceDamage { .. });
+        outcomes.push(outcome);
+        if damaged {
+            break;
+        }
+    }
+    outcomes
 }

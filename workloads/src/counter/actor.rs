@@ -48,8 +48,7 @@ impl Actor {
         while done < ctx.workers() {
             match self.rx.recv() {
                 Ok(Msg::Add(n)) => {
-                    busy(self.cs_work);
-                    count += n;
+                    count += self.apply(n);
                     ctx.tick(n);
                 }
                 Ok(Msg::Done) => done += 1,
@@ -57,6 +56,23 @@ impl Actor {
             }
         }
         count
+    }
+
+    /// The owner's handling of one `Add(n)`: the critical-section work; returns what to add.
+    #[inline]
+    fn apply(&self, n: u64) -> u64 {
+        busy(self.cs_work);
+        n
+    }
+
+    /// One uncontended round on the calling thread: a client's send of `n` increments, then
+    /// the owner's receipt of it; returns what the owner added (for single-thread benches).
+    pub fn send_and_own_one(&self, n: u64) -> u64 {
+        self.send(n);
+        match self.rx.try_recv() {
+            Ok(Msg::Add(n)) => self.apply(n),
+            _ => 0,
+        }
     }
 
     fn send(&self, n: u64) {

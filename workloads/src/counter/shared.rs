@@ -108,6 +108,13 @@ impl Sharded {
             think_work: p.think_work,
         }
     }
+
+    /// One increment of thread `i`'s shard, then think.
+    #[inline]
+    pub fn increment(&self, i: usize) {
+        self.shards[i].fetch_add(1, Ordering::Relaxed);
+        busy(self.think_work);
+    }
 }
 
 impl Workload for Sharded {
@@ -117,14 +124,9 @@ impl Workload for Sharded {
             .for_each(|s| s.store(0, Ordering::Relaxed));
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let mine = &self.shards[ctx.index()];
-        let think = self.think_work;
-        let ops = ctx.timed_batches(|| {
-            mine.fetch_add(1, Ordering::Relaxed);
-            busy(think);
-        });
+        let i = ctx.index();
         WorkerTally {
-            ops,
+            ops: ctx.timed_batches(|| self.increment(i)),
             ..Default::default()
         }
     }
@@ -161,6 +163,13 @@ impl FalseSharing {
         &self.lines[i / 8].0[i % 8]
     }
 
+    /// One increment of thread `i`'s counter, then think.
+    #[inline]
+    pub fn increment(&self, i: usize) {
+        self.slot(i).fetch_add(1, Ordering::Relaxed);
+        busy(self.think_work);
+    }
+
     fn slots(&self) -> impl Iterator<Item = &AtomicU64> {
         self.lines.iter().flat_map(|l| l.0.iter())
     }
@@ -171,14 +180,9 @@ impl Workload for FalseSharing {
         self.slots().for_each(|s| s.store(0, Ordering::Relaxed));
     }
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let mine = self.slot(ctx.index());
-        let think = self.think_work;
-        let ops = ctx.timed_batches(|| {
-            mine.fetch_add(1, Ordering::Relaxed);
-            busy(think);
-        });
+        let i = ctx.index();
         WorkerTally {
-            ops,
+            ops: ctx.timed_batches(|| self.increment(i)),
             ..Default::default()
         }
     }

@@ -1,0 +1,319 @@
+//! The matmul family: C = A x B on n x n f64 matrices, each product split into row blocks
+//! across the threads, in a shared-memory and a message-passing way plus a racy one.
+
+mod fan_out;
+mod racy;
+mod schedule;
+mod shared_rows;
+
+use std::ops::Range;
+
+use crate::catalog::{Family, Style, VariantInfo};
+use crate::proof::mix64;
+use crate::{Outcome, Params, SampleCheck, WorkerTally};
+
+pub use fan_out::FanOut;
+pub use racy::RacyOverlap;
+pub use schedule::Schedule;
+pub use shared_rows::SharedRows;
+
+pub const VARIANTS: &[VariantInfo] = &[
+    VariantInfo {
+        name: "matmul/shared-rows",
+        family: Family::Matmul,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "threads claim 64-row blocks of one shared C and compute them in place (matrixmultiply dgemm per block)",
+        build: |p, t| Box::new(SharedRows::new(p, t)),
+    },
+    VariantInfo {
+        name: "matmul/fan-out",
+        family: Family::Matmul,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "a collector thread (extra) sends 64-row block jobs over a channel; workers send result blocks back; the collector assembles C",
+        build: |p, t| Box::new(FanOut::new(p, t)),
+    },
+    VariantInfo {
+        name: "matmul/racy-overlap",
+        family: Family::Matmul,
+        style: Style::SharedMemory,
+        expected_race: true,
+        opt_in: true,
+        about: "DELIBERATELY RACY: k-slices accumulate into all of C through a shared raw pointer without reduction (lost updates)",
+        build: |p, t| Box::new(RacyOverlap::new(p, t)),
+    },
+];
+
+/// Rows of C per work unit (the last block may be shorter): 8 units per product at n = 512.
+/// Every dgemm call packs all of B again, so taller blocks run faster (at n = 512 on one core,
+/// 32 rows reached ~0.6 of one whole-matrix call, 64 rows ~0.75) but balance worse across
+/// threads; 64 is the compromise.
+pub const BLOCK: usize = 64;
+
+/// The inputs and the reference product, built once per workload (outside any window).
+pub struct Matrices {
+    pub n: usize,
+    /// Row-major n x n, entries uniform in [-1, 1) from `Params::seed`.
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    /// A x B computed by [`reference_product`].
+    pub reference: Vec<f64>,
+}
+
+impl Matrices {
+    pub fn new(p: &Params) -> Self {
+        let n = p.matrix_size.max(1);
+        let random = |salt: u64| -> Vec<f64> {
+            (0..(n * n) as u64)
+                .map(|i| {
+                    (mix64(p.seed ^ salt ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 11) as f64
+                        / (1u64 << 52) as f64
+                        - 1.0
+                })
+                .collect()
+        };
+        let (a, b) = (random(0xa), random(0xb));
+        let reference = reference_product(n, &a, &b);
+        Matrices { n, a, b, reference }
+    }
+
+    /// Row blocks per product.
+    pub fn blocks(&self) -> usize {
+        self.n.div_ceil(BLOCK)
+    }
+
+    /// Rows of block `b`.
+    pub fn rows(&self, b: usize) -> Range<usize> {
+        b * BLOCK..((b + 1) * BLOCK).min(self.n)
+    }
+
+    /// The rows of A that block `b` of C needs.
+    pub fn a_rows(&self, b: usize) -> &[f64] {
+        let r = self.rows(b);
+        &self.a[r.start * self.n..r.end * self.n]
+    }
+}
+
+/// The kernel every correct variant runs per work unit: `c_rows = a_rows x b`, where `a_rows`
+/// and `c_rows` are `rows x n` and `b` is `n x n`, all row-major. It is `matrixmultiply::dgemm`
+/// on the row block (packing, AVX2/FMA micro-kernels, runtime-detected); that crate is the
+/// reference point; run block by block it loses some speed to re-packing B per call (see
+/// [`BLOCK`] and the `single_thread` bench).
+#[inline]
+pub fn multiply_rows(n: usize, a_rows: &[f64], b: &[f64], c_rows: &mut [f64]) {
+    let rows = c_rows.len() / n.max(1);
+    assert!(
+        a_rows.len() == rows * n && c_rows.len() == rows * n && b.len() == n * n,
+        "block shapes"
+    );
+    // SAFETY: the assertion makes every element dgemm touches in bounds: A is rows x n, B n x n
+    // and C rows x n, row-major with row stride n and column stride 1; C is a &mut borrow, so
+    // it aliases neither input.
+    unsafe {
+        matrixmultiply::dgemm(
+            rows,
+            n,
+            n,
+            1.0,
+            a_rows.as_ptr(),
+            n as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c_rows.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+/// An independent reference: the plain i-k-j loop (no dgemm), run once per workload.
+pub fn reference_product(n: usize, a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut c = vec![0.0; n * n];
+    for (c_row, a_row) in c.chunks_exact_mut(n).zip(a.chunks_exact(n)) {
+        for (&aik, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+            for (cij, &bkj) in c_row.iter_mut().zip(b_row) {
+                *cij += aik * bkj;
+            }
+        }
+    }
+    c
+}
+
+/// Cells of `c` that differ from the reference by more than `4 n^2 eps`: a bound on the
+/// rounding difference of two summation orders of n products of entries in [-1, 1)
+/// (sum of |a||b| <= n). NaN (never written) is wrong.
+pub fn wrong_cells(m: &Matrices, c: &[f64]) -> usize {
+    let tol = 4.0 * (m.n * m.n) as f64 * f64::EPSILON;
+    c.iter()
+        .zip(&m.reference)
+        .filter(|&(&x, &r)| (x - r).abs().is_nan() || (x - r).abs() > tol)
+        .count()
+}
+
+/// Proves a correct sample: the last product (index `last`, completed after the close) wrote
+/// every block, every cell of C equals the reference, every unit ran exactly once per product,
+/// and the products counted are exactly those before the last.
+fn proof(
+    m: &Matrices,
+    c: &[f64],
+    stamps: &[u64],
+    last: u64,
+    tallies: &[WorkerTally],
+    units: u64,
+) -> SampleCheck {
+    let counted: u64 = tallies.iter().map(|t| t.ops).sum();
+    let ran: u64 = tallies.iter().map(|t| t.items).sum();
+    let stale = stamps.iter().filter(|&&s| s != last + 1).count();
+    let wrong = wrong_cells(m, c);
+    let outcome = if stale > 0 {
+        Outcome::Invalid(format!(
+            "{stale} of {} blocks were not written by the last product",
+            stamps.len()
+        ))
+    } else if wrong > 0 {
+        Outcome::Invalid(format!(
+            "{wrong} of {} cells of C differ from the reference product",
+            c.len()
+        ))
+    } else if ran != (last + 1) * units {
+        Outcome::Invalid(format!(
+            "{ran} blocks computed for {} products of {units} blocks",
+            last + 1
+        ))
+    } else if counted != last {
+        Outcome::Invalid(format!(
+            "{counted} products counted, {last} completed before the close"
+        ))
+    } else {
+        Outcome::Valid
+    };
+    SampleCheck {
+        ops: counted,
+        outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_sample, sample_until_damage};
+
+    fn small() -> Params {
+        Params {
+            matrix_size: 136,
+            ..Params::default()
+        } // 3 blocks, the last one short
+    }
+
+    #[test]
+    fn every_correct_matmul_equals_the_reference_product() {
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            for threads in [1, 2, 3] {
+                let w = (v.build)(&small(), threads);
+                // Two samples on the same workload: samples do not leak into each other.
+                for sample in 0..2 {
+                    let check = run_sample(w.as_ref(), threads, 10);
+                    assert_eq!(
+                        check.outcome,
+                        Outcome::Valid,
+                        "{} at {threads} threads, sample {sample}",
+                        v.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_kernel_matches_the_reference_block_by_block() {
+        let m = Matrices::new(&small());
+        let mut c = vec![0.0; m.n * m.n];
+        for b in 0..m.blocks() {
+            let r = m.rows(b);
+            multiply_rows(m.n, m.a_rows(b), &m.b, &mut c[r.start * m.n..r.end * m.n]);
+        }
+        assert_eq!(wrong_cells(&m, &c), 0);
+    }
+
+    #[test]
+    fn a_wrong_cell_is_caught() {
+        let m = Matrices::new(&small());
+        let mut c = m.reference.clone();
+        let stamps = vec![3; m.blocks()];
+        let tallies = [WorkerTally {
+            ops: 2,
+            items: 3 * m.blocks() as u64,
+            checksum: 0,
+        }];
+        assert_eq!(
+            proof(&m, &c, &stamps, 2, &tallies, m.blocks() as u64).outcome,
+            Outcome::Valid
+        );
+        c[m.n + 5] += 1e-6;
+        assert!(matches!(
+            proof(&m, &c, &stamps, 2, &tallies, m.blocks() as u64).outcome,
+            Outcome::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn a_block_left_from_an_earlier_product_is_caught() {
+        let m = Matrices::new(&small());
+        let mut stamps = vec![3; m.blocks()];
+        stamps[1] = 2;
+        let tallies = [WorkerTally {
+            ops: 2,
+            items: 3 * m.blocks() as u64,
+            checksum: 0,
+        }];
+        let check = proof(&m, &m.reference, &stamps, 2, &tallies, m.blocks() as u64);
+        assert!(matches!(check.outcome, Outcome::Invalid(_)), "{check:?}");
+    }
+
+    #[test]
+    fn racy_overlap_reports_damage_never_failure_and_does_not_hang() {
+        let p = Params {
+            matrix_size: 160,
+            ..Params::default()
+        };
+        let w = RacyOverlap::new(&p, 2);
+        let outcomes = sample_until_damage(&w, 2, 20, 30);
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            run_sample(&RacyOverlap::new(&small(), 1), 1, 5).outcome,
+            Outcome::RaceUnobserved
+        );
+    }
+
+    #[test]
+    fn a_product_slower_than_the_window_still_completes() {
+        // The window closes long before the first product ends: it completes, is validated,
+        // and is not counted.
+        let w = SharedRows::new(
+            &Params {
+                matrix_size: 136,
+                ..Params::default()
+            },
+            2,
+        );
+        let check = run_sample(&w, 2, 0);
+        assert_eq!(check.outcome, Outcome::Valid);
+    }
+}

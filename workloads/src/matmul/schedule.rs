@@ -1,0 +1,100 @@
+//! Per-product scheduling for the shared-memory matmuls: threads claim work units of one
+//! product at a time, and the thread that finishes a product's last unit opens the next one
+//! (or ends the sample), so nobody waits on a barrier a stopped thread will never reach.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crossbeam_utils::{Backoff, CachePadded};
+
+use crate::{WorkerCtx, WorkerTally};
+
+/// Tickets `0, 1, 2, ...` name (product, unit) pairs: ticket `t` is unit `t % units` of
+/// product `t / units`. A thread takes a ticket, waits until its product is the current one,
+/// runs the unit, and counts it finished; whoever finishes a product's last unit decides:
+/// window still open -> the product counts and the next one opens; closed -> the sample is
+/// over. So the product in flight at the close is always completed (C stays consistent and is
+/// validated) but not counted; tickets of the never-opened next product are dropped.
+///
+/// Memory order: unit writes -> `finished.fetch_add(AcqRel)` (a release sequence, so the last
+/// finisher acquires every unit of the product) -> `generation.store(Release)` -> the waiting
+/// threads' `generation.load(Acquire)` -> their writes for the next product. Products never
+/// overlap in time, so units of one product may write any cells units of other products touch.
+pub struct Schedule {
+    units: u64,
+    ticket: CachePadded<AtomicU64>,
+    finished: CachePadded<AtomicU64>,
+    /// The product currently open (after the sample: the last product, completed).
+    generation: CachePadded<AtomicU64>,
+    over: AtomicBool,
+}
+
+impl Schedule {
+    pub fn new(units: usize) -> Self {
+        Schedule {
+            units: units.max(1) as u64,
+            ticket: Default::default(),
+            finished: Default::default(),
+            generation: Default::default(),
+            over: AtomicBool::new(false),
+        }
+    }
+
+    pub fn units(&self) -> u64 {
+        self.units
+    }
+
+    /// Rewinds to product 0 (no thread runs).
+    pub fn reset(&self) {
+        self.ticket.store(0, Ordering::Relaxed);
+        self.finished.store(0, Ordering::Relaxed);
+        self.generation.store(0, Ordering::Relaxed);
+        self.over.store(false, Ordering::Relaxed);
+    }
+
+    /// After a sample: the index of its last product (the one completed after the close).
+    pub fn last_product(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// One thread's part of a sample: runs `unit(product, unit)` for the tickets it draws and
+    /// records each unit's duration (ns) as a latency; `product_done(product)` runs on the
+    /// thread that completes a product, before the next one opens (it has C to itself).
+    /// Returns `ops` = products this thread completed within the window, `items` = units it ran.
+    pub fn run(
+        &self,
+        ctx: &mut WorkerCtx,
+        mut unit: impl FnMut(u64, usize),
+        mut product_done: impl FnMut(u64),
+    ) -> WorkerTally {
+        let (mut products, mut units) = (0u64, 0u64);
+        let backoff = Backoff::new();
+        loop {
+            let t = self.ticket.fetch_add(1, Ordering::Relaxed);
+            let (product, u) = (t / self.units, t % self.units);
+            backoff.reset();
+            while self.generation.load(Ordering::Acquire) != product {
+                if self.over.load(Ordering::Acquire) {
+                    return WorkerTally {
+                        ops: products,
+                        items: units,
+                        checksum: 0,
+                    };
+                }
+                backoff.snooze();
+            }
+            let start = ctx.now_ns();
+            unit(product, u as usize);
+            ctx.record(ctx.now_ns() - start);
+            units += 1;
+            if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (product + 1) * self.units {
+                product_done(product);
+                if ctx.running() {
+                    products += 1;
+                    self.generation.store(product + 1, Ordering::Release);
+                } else {
+                    self.over.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The queue family: producers send tagged, timestamped messages to consumers through a bounded
+//! queue, in five correct ways plus a racy ring.
+
+mod channels;
+mod driver;
+mod racy;
+
+use crate::catalog::{Family, Style, VariantInfo};
+use crate::proof::mix64;
+
+pub use channels::{Channel, Crossbeam, Flume, LockFree, MutexDeque, StdChannel};
+pub use driver::Queue;
+pub use racy::RacyRing;
+
+pub const VARIANTS: &[VariantInfo] = &[
+    VariantInfo {
+        name: "queue/mutex-deque",
+        family: Family::Queue,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "std Mutex<VecDeque> bounded by --capacity, two Condvars; waiters park",
+        build: |p, t| Box::new(Queue::<MutexDeque>::new(p, t)),
+    },
+    VariantInfo {
+        name: "queue/lock-free",
+        family: Family::Queue,
+        style: Style::SharedMemory,
+        expected_race: false,
+        opt_in: false,
+        about: "crossbeam-queue ArrayQueue(--capacity); full/empty waited out with Backoff (spin, then yield)",
+        build: |p, t| Box::new(Queue::<LockFree>::new(p, t)),
+    },
+    VariantInfo {
+        name: "queue/std-channel",
+        family: Family::Queue,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "std::sync::mpsc::sync_channel(--capacity); consumers share the receiver behind a Mutex",
+        build: |p, t| Box::new(Queue::<StdChannel>::new(p, t)),
+    },
+    VariantInfo {
+        name: "queue/crossbeam-channel",
+        family: Family::Queue,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "crossbeam_channel::bounded(--capacity)",
+        build: |p, t| Box::new(Queue::<Crossbeam>::new(p, t)),
+    },
+    VariantInfo {
+        name: "queue/flume",
+        family: Family::Queue,
+        style: Style::MessagePassing,
+        expected_race: false,
+        opt_in: false,
+        about: "flume::bounded(--capacity)",
+        build: |p, t| Box::new(Queue::<Flume>::new(p, t)),
+    },
+    VariantInfo {
+        name: "queue/racy-ring",
+        family: Family::Queue,
+        style: Style::SharedMemory,
+        expected_race: true,
+        opt_in: true,
+        about: "DELIBERATELY RACY: SPSC ring pairs with plain-store index handoff; the consumer reads a slot before checking it is published (stale reads, lost messages)",
+        build: |p, t| Box::new(RacyRing::new(p, t)),
+    },
+];
+
+/// Bits of a tag that hold the sequence number; the producer's index sits above them.
+const SEQ_BITS: u32 = 40;
+/// The tag of the end-of-sample sentinel.
+const END: u64 = u64::MAX;
+
+/// One message: a tag (producer index and sequence number), the send time in ns since the
+/// case's epoch, and an optional payload of `--payload` bytes.
+#[derive(Debug)]
+pub struct Msg {
+    tag: u64,
+    sent_ns: u64,
+    payload: Vec<u8>,
+}
+
+impl Msg {
+    /// Message `seq` of `producer`, sent at `sent_ns`, with `payload_bytes` bytes that all hold
+    /// the tag's low byte (no allocation when `payload_bytes` is 0).
+    pub fn new(producer: usize, seq: u64, sent_ns: u64, payload_bytes: usize) -> Self {
+        let tag = ((producer as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1));
+        Msg {
+            tag,
+            sent_ns,
+            payload: vec![tag as u8; payload_bytes],
+        }
+    }
+
+    fn end() -> Self {
+        Msg {
+            tag: END,
+            sent_ns: 0,
+            payload: Vec::new(),
+        }
+    }
+
+    fn is_end(&self) -> bool {
+        self.tag == END
+    }
+
+    pub fn tag(&self) -> u64 {
+        self.tag
+    }
+
+    /// Send time, ns since the case's epoch.
+    pub fn sent_ns(&self) -> u64 {
+        self.sent_ns
+    }
+
+    /// Index of the producer that sent it.
+    pub fn producer(&self) -> usize {
+        (self.tag >> SEQ_BITS) as usize
+    }
+
+    /// The check value a sender expects for `tag` with `payload_bytes` bytes of payload:
+    /// mix64(tag) + the sum of the payload bytes.
+    pub fn check(tag: u64, payload_bytes: usize) -> u64 {
+        mix64(tag).wrapping_add(payload_bytes as u64 * (tag & 0xff))
+    }
+
+    /// The check value computed from the message as received (reads every payload byte).
+    pub fn received_check(&self) -> u64 {
+        let bytes: u64 = self.payload.iter().map(|&b| u64::from(b)).sum();
+        mix64(self.tag).wrapping_add(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_sample, sample_until_damage};
+    use crate::{Outcome, Params, WorkerTally, Workload};
+
+    #[test]
+    fn every_correct_queue_delivers_each_message_exactly_once() {
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            for threads in [1, 2, 3] {
+                let w = (v.build)(&Params::default(), threads);
+                let check = run_sample(w.as_ref(), threads, 15);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
+                assert!(
+                    check.ops > 0,
+                    "{} at {threads} threads received nothing",
+                    v.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn knobs_do_not_break_validation() {
+        // A tiny queue (producers block on full), a window larger than it, payloads, 2P/2C,
+        // and several samples on the same workload.
+        let p = Params {
+            capacity: 4,
+            in_flight: Some(16),
+            payload_bytes: 24,
+            producers: Some(2),
+            ..Params::default()
+        };
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            let w = (v.build)(&p, 4);
+            for _ in 0..2 {
+                assert_eq!(
+                    run_sample(w.as_ref(), 4, 10).outcome,
+                    Outcome::Valid,
+                    "{}",
+                    v.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_message_is_caught() {
+        let w = Queue::<Crossbeam>::new(&Params::default(), 2);
+        let m = |seq| Msg::check(Msg::new(0, seq, 0, 0).tag(), 0);
+        let producer = WorkerTally {
+            ops: 0,
+            items: 3,
+            checksum: m(0).wrapping_add(m(1)).wrapping_add(m(2)),
+        };
+        let consumer = WorkerTally {
+            ops: 2,
+            items: 0,
+            checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[producer, consumer]).outcome,
+            Outcome::Invalid(_)
+        ));
+        let duplicated = WorkerTally {
+            ops: 3,
+            items: 0,
+            checksum: 0u64.wrapping_sub(m(0).wrapping_add(m(2)).wrapping_add(m(2))),
+        };
+        assert!(matches!(
+            w.end_sample(&[producer, duplicated]).outcome,
+            Outcome::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn a_corrupted_payload_changes_the_check_value() {
+        let mut msg = Msg::new(1, 7, 0, 8);
+        assert_eq!(msg.received_check(), Msg::check(msg.tag(), 8));
+        msg.payload[3] ^= 1;
+        assert_ne!(msg.received_check(), Msg::check(msg.tag(), 8));
+    }
+
+    #[test]
+    fn racy_ring_reports_damage_never_failure_and_does_not_hang() {
+        let w = RacyRing::new(&Params::default(), 2);
+        let outcomes = sample_until_damage(&w, 2, 15, 40);
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
+            "{outcomes:?}"
+        );
+        for threads in [1, 3, 4] {
+            let w = RacyRing::new(&Params::default(), threads);
+            let o = run_sample(&w, threads, 10).outcome;
+            assert!(
+                matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved),
+                "{threads} threads: {o:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn racy_ring_on_one_thread_loses_nothing() {
+        let w = RacyRing::new(&Params::default(), 1);
+        assert_eq!(run_sample(&w, 1, 5).outcome, Outcome::RaceUnobserved);
+    }
+}
