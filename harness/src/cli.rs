@@ -130,6 +130,28 @@ pub struct RunArgs {
     /// Increments per message in `counter/actor-batched`.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub batch: u32,
+    /// Queue: producer threads per case [default: half the threads; 1P/1C at 2 threads].
+    #[arg(long, value_name = "N")]
+    pub producers: Option<usize>,
+    /// Queue: consumer threads per case [default: the threads that are not producers].
+    #[arg(long, value_name = "N")]
+    pub consumers: Option<usize>,
+    /// Queue (and pool/channel-workers job channel): bound in messages.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub capacity: usize,
+    /// Queue: extra payload bytes per message (filled by the producer, checked by the consumer).
+    #[arg(long, default_value_t = 0, value_name = "BYTES")]
+    pub payload: usize,
+    /// Closed-loop window: queue messages in flight per producer [default: 64];
+    /// pool tasks in flight from the submitter [default: 4 per worker].
+    #[arg(long, value_name = "N")]
+    pub in_flight: Option<usize>,
+    /// Pool: busy iterations per task (1000 is about 2 us here).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub task_work: u32,
+    /// Matmul: n of the n x n f64 matrices.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub matrix_size: usize,
     /// Skip measuring the harness's own overhead at the start of the run.
     #[arg(long)]
     pub no_overhead: bool,

@@ -1,19 +1,23 @@
 //! `contend list`: the catalog as a table.
 
-use comfy_table::Table;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{ContentArrangement, Table};
 use contend_workloads::catalog;
 
 /// Families, variants, styles and race expectations, one row per variant.
 pub fn render() -> String {
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
-        "variant",
-        "style",
-        "races?",
-        "default",
-        "what it does",
-    ]);
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(table.width().unwrap_or(120))
+        .set_header(vec![
+            "variant",
+            "style",
+            "races?",
+            "default",
+            "what it does",
+        ]);
     for v in catalog() {
         table.add_row(vec![
             v.name,

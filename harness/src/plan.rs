@@ -51,6 +51,7 @@ impl Plan {
         if args.stall_timeout.is_zero() {
             return Err(UsageError::new("--stall-timeout must be longer than 0"));
         }
+        let params = params_from_args(args, &threads)?;
         Ok(Plan {
             variants: select_variants(&args.workloads, args.include_racy)?,
             threads,
@@ -61,12 +62,7 @@ impl Plan {
                 duration,
                 stall_timeout: args.stall_timeout,
             },
-            params: Params {
-                cs_work: args.cs_work,
-                think_work: args.think_work,
-                batch: args.batch.max(1),
-                seed: args.seed,
-            },
+            params,
             out_dir: args.out.clone(),
             quick: args.quick,
             include_racy: args.include_racy,
@@ -82,6 +78,52 @@ impl Plan {
             .flat_map(|&v| self.threads.iter().map(move |&t| (v, t)))
             .collect()
     }
+}
+
+/// Largest matrix accepted by `--matrix-size` (three n x n f64 matrices: 400 MiB at 4096).
+pub const MAX_MATRIX_SIZE: usize = 4096;
+
+/// Validates the workload knobs.
+fn params_from_args(args: &RunArgs, threads: &[usize]) -> Result<Params, UsageError> {
+    if args.capacity == 0 {
+        return Err(UsageError::new("--capacity must be at least 1"));
+    }
+    if args.in_flight == Some(0) {
+        return Err(UsageError::new("--in-flight must be at least 1"));
+    }
+    if !(8..=MAX_MATRIX_SIZE).contains(&args.matrix_size) {
+        return Err(UsageError::new(format!(
+            "--matrix-size {}: must be between 8 and {MAX_MATRIX_SIZE}",
+            args.matrix_size
+        )));
+    }
+    if args.producers == Some(0) || args.consumers == Some(0) {
+        return Err(UsageError::new(
+            "--producers and --consumers must be at least 1",
+        ));
+    }
+    if let (Some(p), Some(c)) = (args.producers, args.consumers)
+        && let Some(t) = threads.iter().find(|&&t| t >= 2 && t != p + c)
+    {
+        return Err(UsageError::new(format!(
+            "--producers {p} --consumers {c} make {} threads, but --threads includes {t}: use --threads {}",
+            p + c,
+            p + c
+        )));
+    }
+    Ok(Params {
+        cs_work: args.cs_work,
+        think_work: args.think_work,
+        batch: args.batch.max(1),
+        seed: args.seed,
+        producers: args.producers,
+        consumers: args.consumers,
+        capacity: args.capacity,
+        payload_bytes: args.payload,
+        in_flight: args.in_flight,
+        task_work: args.task_work,
+        matrix_size: args.matrix_size,
+    })
 }
 
 /// 1, 2, 4, ... below `available`, then `available` itself.
@@ -180,8 +222,11 @@ pub fn select_for_race_detection(
 }
 
 /// Extra `run` arguments that scale a variant down for sanitizer builds (TSan costs 5-15x time).
-pub fn tsan_scaled_params(_variant: &VariantInfo) -> Vec<String> {
-    Vec::new()
+pub fn tsan_scaled_params(variant: &VariantInfo) -> Vec<String> {
+    match variant.family {
+        Family::Matmul => vec!["--matrix-size".into(), "64".into()],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -35,8 +35,21 @@ fn config(plan: &Plan) -> RunConfig {
             ("cs_work", u64::from(plan.params.cs_work)),
             ("think_work", u64::from(plan.params.think_work)),
             ("batch", u64::from(plan.params.batch)),
+            ("capacity", plan.params.capacity as u64),
+            ("payload_bytes", plan.params.payload_bytes as u64),
+            ("task_work", u64::from(plan.params.task_work)),
+            ("matrix_size", plan.params.matrix_size as u64),
         ]
         .into_iter()
+        .chain(
+            [
+                ("producers", plan.params.producers),
+                ("consumers", plan.params.consumers),
+                ("in_flight", plan.params.in_flight),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v? as u64))),
+        )
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
     }

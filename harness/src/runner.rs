@@ -401,7 +401,12 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         cpus_observed,
         unit: v.family.unit().into(),
         latency_meaning: v.family.latency_meaning().into(),
-        unit_factors: Default::default(),
+        unit_factors: v
+            .family
+            .unit_factors(req.params)
+            .into_iter()
+            .map(|(k, f)| (k.to_string(), f))
+            .collect(),
         throughput: summarize(&throughputs),
         samples,
         latency: latency_summary(&histogram),
