@@ -7,10 +7,11 @@ use contend_workloads::catalog;
 /// Families, variants, styles and race expectations, one row per variant.
 pub fn render() -> String {
     let mut table = Table::new();
+    let width = table.width().unwrap_or(120);
     table
         .load_preset(UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(table.width().unwrap_or(120))
+        .set_width(width)
         .set_header(vec![
             "variant",
             "style",

@@ -85,7 +85,15 @@ pub fn render(cases: &[Case]) -> String {
                     String::new()
                 }
             ),
-            format!("{} {}", si(c.throughput.median), c.unit),
+            match c.unit_factors.get("flop_per_unit") {
+                Some(flop) => format!(
+                    "{} {} ({:.1} GFLOP/s)",
+                    si(c.throughput.median),
+                    c.unit,
+                    c.throughput.median * flop / 1e9
+                ),
+                None => format!("{} {}", si(c.throughput.median), c.unit),
+            },
             format!("{:.1}%", c.throughput.cv * 100.0),
             format!("{}..{}", si(c.throughput.min), si(c.throughput.max)),
             nanos(c.latency.p50),
