@@ -314,10 +314,11 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
                 .filter(|&i| shared.slots[i].lock().map(|s| s.is_none()).unwrap_or(true))
                 .map(|i| {
                     let role = if i < req.threads { "worker" } else { "helper" };
-                    format!(
-                        "{role} {i}: no progress after {} units",
-                        shared.progress[i].load(Ordering::Relaxed)
-                    )
+                    let units = shared.progress[i].load(Ordering::Relaxed);
+                    match shared.workload.blocked_on(i) {
+                        Some(what) => format!("{role} {i}: {what} (after {units} units)"),
+                        None => format!("{role} {i}: no progress after {units} units"),
+                    }
                 })
                 .collect();
             status = CaseStatus::Deadlocked {
@@ -393,6 +394,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         variant: v.name.into(),
         style: v.style.name().into(),
         expected_race: v.expected_race,
+        expected_deadlock: v.expected_deadlock,
         threads: req.threads,
         helper_threads: total_threads - req.threads,
         placement: req.placement.name().into(),
@@ -466,6 +468,7 @@ mod tests {
             family: Family::Counter,
             style: Style::SharedMemory,
             expected_race: false,
+            expected_deadlock: false,
             opt_in: true,
             about: "test",
             build,

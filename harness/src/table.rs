@@ -29,6 +29,9 @@ pub fn nanos(ns: u64) -> String {
 /// One word (plus detail) for how a case's proof went.
 pub fn check_text(case: &Case) -> String {
     match (&case.status, &case.validation) {
+        (CaseStatus::Deadlocked { stall_ms, .. }, _) if case.expected_deadlock => {
+            format!("deadlocked, as expected (no progress for {stall_ms} ms)")
+        }
         (CaseStatus::Deadlocked { stall_ms, .. }, _) => {
             format!("DEADLOCKED (no progress for {stall_ms} ms)")
         }

@@ -175,3 +175,48 @@ fn oversubscription_is_allowed_and_flagged() {
     let results = read_results(&dir.path().join("results.json")).unwrap();
     assert!(results.cases[0].oversubscribed);
 }
+
+#[test]
+fn the_watchdog_stops_a_deadlocked_case_and_the_suite_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    quick_run(
+        dir.path(),
+        &[
+            "--workloads",
+            "deadlock/naive-locks,deadlock/ordered-locks",
+            "--threads",
+            "2",
+            "--stall-timeout",
+            "1s",
+        ],
+    )
+    .success()
+    .stdout(predicate::str::contains("deadlocked, as expected"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let results = read_results(&dir.path().join("results.json")).unwrap();
+    let status = |name: &str| {
+        results
+            .cases
+            .iter()
+            .find(|c| c.variant == name)
+            .unwrap()
+            .status
+            .clone()
+    };
+    assert_eq!(
+        status("deadlock/ordered-locks"),
+        CaseStatus::Ok,
+        "the suite carried on after the deadlock"
+    );
+    match status("deadlock/naive-locks") {
+        CaseStatus::Deadlocked { blocked, .. } => {
+            assert!(
+                blocked.iter().any(|b| b.contains("waits for account")),
+                "{blocked:?}"
+            );
+        }
+        // Two threads may, rarely, interleave without ever deadlocking in a short window.
+        other => assert_eq!(other, CaseStatus::Ok),
+    }
+}

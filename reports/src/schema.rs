@@ -163,6 +163,9 @@ pub struct Case {
     /// `shared-memory` or `message-passing`.
     pub style: String,
     pub expected_race: bool,
+    /// Whether the variant is deadlock-prone on purpose (a `deadlocked` status is then expected).
+    #[serde(default)]
+    pub expected_deadlock: bool,
     /// Worker threads (the case's thread count).
     pub threads: usize,
     /// Extra threads the variant ran (e.g. an actor's owner).

@@ -122,6 +122,7 @@ fn case(
         variant: spec.variant.into(),
         style: spec.style.into(),
         expected_race: spec.expected_race,
+        expected_deadlock: false,
         threads,
         helper_threads: spec.helpers,
         placement: placement.into(),

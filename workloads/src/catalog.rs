@@ -1,6 +1,6 @@
 //! The catalog: every family and variant the harness knows, with style and race expectation.
 
-use crate::{Params, Workload, counter, matmul, pool, queue};
+use crate::{Params, Workload, counter, deadlock, matmul, pool, queue};
 
 /// A group of variants that do the same job in different ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -9,11 +9,17 @@ pub enum Family {
     Queue,
     Pool,
     Matmul,
+    Deadlock,
 }
 
 impl Family {
-    pub const ALL: &'static [Family] =
-        &[Family::Counter, Family::Queue, Family::Pool, Family::Matmul];
+    pub const ALL: &'static [Family] = &[
+        Family::Counter,
+        Family::Queue,
+        Family::Pool,
+        Family::Matmul,
+        Family::Deadlock,
+    ];
 
     /// The family's name as used on the command line and in results.
     pub fn name(self) -> &'static str {
@@ -22,6 +28,7 @@ impl Family {
             Family::Queue => "queue",
             Family::Pool => "pool",
             Family::Matmul => "matmul",
+            Family::Deadlock => "deadlock",
         }
     }
 
@@ -32,6 +39,7 @@ impl Family {
             Family::Queue => "messages",
             Family::Pool => "tasks",
             Family::Matmul => "products",
+            Family::Deadlock => "transfers",
         }
     }
 
@@ -57,6 +65,10 @@ impl Family {
                  the thread that computes it; excludes the wait for other threads at the end of each product; \
                  closed loop: the next product starts when the last block of the previous one is done"
             }
+            Family::Deadlock => {
+                "time per transfer (lock both accounts, move one unit, unlock), as the mean over a timed \
+                 batch of 8-64 us; half the workers transfer one way, half the other way"
+            }
         }
     }
 
@@ -69,6 +81,7 @@ impl Family {
             Family::Queue => vec![("payload_bytes_per_unit", p.payload_bytes as f64)],
             Family::Pool => vec![("busy_iterations_per_unit", f64::from(p.task_work))],
             Family::Matmul => vec![("flop_per_unit", 2.0 * (p.matrix_size as f64).powi(3))],
+            Family::Deadlock => Vec::new(),
         }
     }
 
@@ -104,6 +117,9 @@ pub struct VariantInfo {
     pub style: Style,
     /// Whether the variant is deliberately racy (the race detector must catch it).
     pub expected_race: bool,
+    /// Whether the variant is deadlock-prone on purpose: the watchdog is expected to stop it, and
+    /// a `deadlocked` case then is the expected outcome rather than a failure.
+    pub expected_deadlock: bool,
     /// Whether the variant only runs on explicit request (racy or deadlock-prone variants).
     pub opt_in: bool,
     /// One line saying what the variant does.
@@ -132,6 +148,7 @@ const FAMILIES: &[&[VariantInfo]] = &[
     queue::VARIANTS,
     pool::VARIANTS,
     matmul::VARIANTS,
+    deadlock::VARIANTS,
 ];
 
 /// Every variant of every family, in a stable order.
@@ -195,8 +212,9 @@ mod tests {
     }
 
     #[test]
-    fn every_family_has_both_styles() {
-        for f in Family::ALL {
+    fn every_compared_family_has_both_styles() {
+        // The deadlock family is about lock ordering, a shared-memory concern only.
+        for f in Family::ALL.iter().filter(|f| **f != Family::Deadlock) {
             let styles: Vec<_> = f
                 .variants()
                 .filter(|v| !v.opt_in)

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod counter;
 pub mod ctx;
+pub mod deadlock;
 pub mod matmul;
 pub mod params;
 pub mod pool;

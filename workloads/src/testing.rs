@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::{Outcome, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
-/// Runs one sample of `workload` with `threads` workers (plus its helpers) for about `millis` ms.
+/// Runs one sample of `workload` with `threads` workers (plus its helpers) for about `millis` ms
+/// after the first unit of work.
 pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> SampleCheck {
     let total = threads + workload.helper_threads();
     let stop = AtomicBool::new(false);
@@ -23,6 +24,14 @@ pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> Sampl
                 })
             })
             .collect();
+        // On a loaded machine threads may start late: open the window once work has begun
+        // (or after 5 s), so a short window still sees work.
+        let started = Instant::now();
+        while progress.iter().all(|p| p.load(Ordering::Relaxed) == 0)
+            && started.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(millis));
         stop.store(true, Ordering::Relaxed);
         handles

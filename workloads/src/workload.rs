@@ -55,4 +55,10 @@ pub trait Workload: Send + Sync {
 
     /// Proves the sample's result; `tallies[i]` is thread `i`'s tally.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck;
+
+    /// What thread `index` is waiting for right now, if the variant tracks it (shown when the
+    /// watchdog declares the case deadlocked).
+    fn blocked_on(&self, _index: usize) -> Option<String> {
+        None
+    }
 }

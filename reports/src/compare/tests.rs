@@ -58,6 +58,7 @@ fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
         variant: variant.into(),
         style: "shared-memory".into(),
         expected_race: false,
+        expected_deadlock: false,
         threads,
         helper_threads: 0,
         placement: "compact".into(),
