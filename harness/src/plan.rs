@@ -224,7 +224,7 @@ pub fn select_for_race_detection(
 /// Extra `run` arguments that scale a variant down for sanitizer builds (TSan costs 5-15x time).
 pub fn tsan_scaled_params(variant: &VariantInfo) -> Vec<String> {
     match variant.family {
-        Family::Matmul => vec!["--matrix-size".into(), "64".into()],
+        Family::Matmul => vec!["--matrix-size".into(), "128".into()],
         _ => Vec::new(),
     }
 }

@@ -9,7 +9,8 @@ use super::{BLOCK, Matrices, wrong_cells};
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Work unit = a slice of `BLOCK` columns of A (rows of B): C += A[:, k0..k1] x B[k0..k1, :],
-/// with `matrixmultiply::dgemm` (beta = 1) on the whole of C. The units' output blocks all
+/// computed with `matrixmultiply::dgemm` into a private buffer, then added to the whole of C
+/// cell by cell. The units' output blocks all
 /// overlap (each is all of C), and nothing serializes their read-modify-writes, so two threads
 /// updating the same tile at once lose one update. After every product the thread that
 /// completes it counts the wrong cells (inside the window: ~2 n^2 ops, small next to 2 n^3)
@@ -45,31 +46,49 @@ impl RacyOverlap {
     }
 
     fn accumulate_slice(&self, s: usize) {
+        thread_local! {
+            /// This thread's partial product of one k-slice (n x n), reused across units.
+            static PARTIAL: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let n = self.m.n;
         let k0 = s * BLOCK;
         let k = BLOCK.min(n - k0);
-        // SAFETY: A's columns k0..k0+k (row stride n) and B's rows k0..k0+k are in bounds of
-        // the n x n matrices, as is C (n x n). Writing C concurrently with other units is the
-        // deliberate race (see `unsafe impl Sync`): plain f64 stores, no memory unsafety beyond
-        // the data race itself.
-        unsafe {
-            matrixmultiply::dgemm(
-                n,
-                k,
-                n,
-                1.0,
-                self.m.a.as_ptr().add(k0),
-                n as isize,
-                1,
-                self.m.b.as_ptr().add(k0 * n),
-                n as isize,
-                1,
-                1.0,
-                self.c_ptr(),
-                n as isize,
-                1,
-            );
-        }
+        PARTIAL.with_borrow_mut(|partial| {
+            partial.clear();
+            partial.resize(n * n, 0.0);
+            // SAFETY: A's columns k0..k0+k (row stride n) and B's rows k0..k0+k are in bounds of
+            // the n x n matrices; `partial` is this thread's own n x n buffer.
+            unsafe {
+                matrixmultiply::dgemm(
+                    n,
+                    k,
+                    n,
+                    1.0,
+                    self.m.a.as_ptr().add(k0),
+                    n as isize,
+                    1,
+                    self.m.b.as_ptr().add(k0 * n),
+                    n as isize,
+                    1,
+                    0.0,
+                    partial.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+            // The deliberate race: C += partial, one scalar read-modify-write per cell, with no
+            // synchronization against other units doing the same. Volatile keeps each cell an
+            // 8-byte load and store (no wide SIMD stores, which ThreadSanitizer does not track).
+            let c = self.c_ptr();
+            for (i, p) in partial.iter().enumerate() {
+                // SAFETY: i < n * n = C's length; concurrent access is the deliberate data race
+                // (see `unsafe impl Sync`): plain f64s, no memory unsafety beyond the race itself.
+                unsafe {
+                    let cell = c.add(i);
+                    cell.write_volatile(cell.read_volatile() + p);
+                }
+            }
+        });
     }
 
     /// Counts C's wrong cells and zeroes C. Caller must have C to itself.
