@@ -220,3 +220,54 @@ fn the_watchdog_stops_a_deadlocked_case_and_the_suite_carries_on() {
         other => assert_eq!(other, CaseStatus::Ok),
     }
 }
+
+#[test]
+fn tsan_with_a_missing_manifest_is_one_line_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = contend()
+        .args([
+            "tsan",
+            "--manifest-path",
+            "/nonexistent/Cargo.toml",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/nonexistent/Cargo.toml"), "{stderr}");
+}
+
+#[test]
+fn report_and_compare_refuse_bad_input_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "{ not json").unwrap();
+    let other_schema = dir.path().join("v99.json");
+    std::fs::write(&other_schema, r#"{"schema_version": 99}"#).unwrap();
+    let missing = dir.path().join("missing.json");
+    for input in [&garbage, &other_schema, &missing] {
+        let out = dir.path().join("r.html");
+        let assert = contend()
+            .arg("report")
+            .arg(input)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(input.file_name().unwrap().to_str().unwrap()),
+            "{stderr}"
+        );
+        assert!(!out.exists(), "no partial HTML");
+        contend()
+            .arg("compare")
+            .arg(input)
+            .arg(input)
+            .assert()
+            .code(2);
+    }
+}

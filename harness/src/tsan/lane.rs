@@ -215,6 +215,8 @@ impl Toolchain {
             .args(["--target", self.lane.target()]);
         cmd.arg("--target-dir").arg(target_dir);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        // Reports need file:line for every frame, whatever the crate's own release profile says.
+        cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only");
         cmd
     }
 }

@@ -53,6 +53,11 @@ pub struct TsanArgs {
     /// Where results.json lives; its `race_detection` section is (re)written and report.html re-rendered.
     #[arg(long, default_value = "contend-results", value_name = "DIR")]
     pub out: PathBuf,
+    /// Build directory for instrumented builds [default: target/tsan/LANE in contend's checkout;
+    /// with --manifest-path: target/contend-tsan/LANE beside the crate]. Sharing one directory
+    /// between both modes reuses the instrumented std.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
     /// Kill a run that takes longer than this (TSan slows code 5-15x).
     #[arg(long, value_parser = parse_duration, default_value = "180s", value_name = "DURATION")]
     pub timeout: Duration,
@@ -162,6 +167,13 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     if args.runs == 0 || args.threads == 0 {
         return Err(UsageError::new("--runs and --threads must be at least 1").into());
     }
+    if let Some(m) = &args.manifest_path
+        && !m.is_file()
+    {
+        return Err(
+            UsageError::new(format!("--manifest-path {}: no such file", m.display())).into(),
+        );
+    }
     let started = Instant::now();
     let toolchain = choose_lane(args.lane)?;
     OutputDir::prepare(&args.out)?;
@@ -207,7 +219,10 @@ fn small_run_args(variant: &contend_workloads::VariantInfo) -> Vec<String> {
 fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<RaceDetection> {
     let root = workspace_root()?;
     let variants = crate::plan::select_for_race_detection(&args.workloads)?;
-    let target_dir = root.join("target").join("tsan").join(toolchain.lane.name());
+    let target_dir = args
+        .target_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target").join("tsan").join(toolchain.lane.name()));
     let mut cmd = toolchain.cargo("build", &target_dir);
     cmd.args(["--release", "-p", "contend", "--manifest-path"])
         .arg(root.join("Cargo.toml"));
