@@ -18,7 +18,10 @@ fn bare_loop(cpu: Option<usize>, samples: u32, duration: Duration) -> Vec<f64> {
             if let Some(id) = cpu {
                 core_affinity::set_for_current(core_affinity::CoreId { id });
             }
-            let counter = Atomic::new(&Params::default());
+            let owned = Atomic::new(&Params::default());
+            // Opaque to the optimizer, as the runner's `&dyn Workload` is: otherwise the bare loop
+            // could constant-fold the knobs (think_work = 0) and measure a different operation.
+            let counter = std::hint::black_box(&owned);
             let run = |n: u64| {
                 let start = Instant::now();
                 for _ in 0..n {

@@ -196,6 +196,30 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The `race_detection` section for `targets` judged with `toolchain` (elapsed time filled in later).
+fn detection(
+    toolchain: &Toolchain,
+    (tsan_options, suppressions): (String, Vec<String>),
+    subject: String,
+    threads: usize,
+    runs: u32,
+    targets: Vec<contend_reports::schema::RaceVerdict>,
+) -> RaceDetection {
+    RaceDetection {
+        lane: toolchain.lane.name().into(),
+        toolchain: toolchain.rustc_version.clone(),
+        std_instrumented: toolchain.lane.instruments_std(),
+        blind_spots: toolchain.lane.blind_spots().into(),
+        tsan_options,
+        suppressions,
+        subject,
+        threads,
+        runs_per_target: runs,
+        elapsed_ms: 0,
+        targets,
+    }
+}
+
 /// Arguments that keep an instrumented run of `variant` small (TSan costs 5-15x time, ~4x memory).
 fn small_run_args(variant: &contend_workloads::VariantInfo) -> Vec<String> {
     let mut args: Vec<String> = [
@@ -264,17 +288,12 @@ fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<R
         }
         targets.push(judge(v.name, v.expected_race, &runs));
     }
-    Ok(RaceDetection {
-        lane: toolchain.lane.name().into(),
-        toolchain: toolchain.rustc_version.clone(),
-        std_instrumented: toolchain.lane.instruments_std(),
-        blind_spots: toolchain.lane.blind_spots().into(),
-        tsan_options: options,
-        suppressions,
-        subject: "contend workloads".into(),
-        threads: args.threads,
-        runs_per_target: args.runs,
-        elapsed_ms: 0,
+    Ok(detection(
+        toolchain,
+        (options, suppressions),
+        "contend workloads".into(),
+        args.threads,
+        args.runs,
         targets,
-    })
+    ))
 }

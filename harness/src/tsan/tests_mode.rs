@@ -6,7 +6,9 @@ use anyhow::Context;
 use contend_reports::schema::RaceDetection;
 
 use super::lane::Toolchain;
-use super::{RunOutcome, TSAN_EXIT, TsanArgs, build, judge, parse, process, tsan_options};
+use super::{
+    RunOutcome, TSAN_EXIT, TsanArgs, build, detection, judge, parse, process, tsan_options,
+};
 use crate::error::UsageError;
 
 /// Whether a test is expected to race, from its name: the last path segment starts with `race_`.
@@ -111,19 +113,14 @@ pub fn examine(
             UsageError::new(format!("{}: no tests found to run", manifest.display())).into(),
         );
     }
-    Ok(RaceDetection {
-        lane: toolchain.lane.name().into(),
-        toolchain: toolchain.rustc_version.clone(),
-        std_instrumented: toolchain.lane.instruments_std(),
-        blind_spots: toolchain.lane.blind_spots().into(),
-        tsan_options: options,
-        suppressions,
-        subject: manifest.display().to_string(),
-        threads: 0,
-        runs_per_target: args.runs,
-        elapsed_ms: 0,
+    Ok(detection(
+        toolchain,
+        (options, suppressions),
+        manifest.display().to_string(),
+        0,
+        args.runs,
         targets,
-    })
+    ))
 }
 
 #[cfg(test)]
