@@ -71,6 +71,50 @@ fn run_summary(out: &mut String, run: &Results, label: &str, h: &str) {
         family_table(out, run, &family, h);
     }
     failures(out, run);
+    race_detection(out, run, h);
+}
+
+/// The race-detection verdicts, mismatches first, when `contend tsan` wrote them.
+fn race_detection(out: &mut String, run: &Results, h: &str) {
+    let Some(rd) = &run.race_detection else {
+        return;
+    };
+    let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
+    let _ = writeln!(
+        out,
+        "{h}# Race detection\n\n{matched} of {} verdicts match expectation (ThreadSanitizer, lane `{}`, {} run(s) per target).\n",
+        rd.targets.len(),
+        md(&rd.lane),
+        rd.runs_per_target
+    );
+    let _ = writeln!(
+        out,
+        "| target | expected | runs reporting | verdict | first report |\n|---|---|--:|---|---|"
+    );
+    let mut targets: Vec<_> = rd.targets.iter().collect();
+    targets.sort_by_key(|t| t.matches_expectation);
+    for t in targets {
+        let verdict = t.verdict.replace('_', " ");
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {}/{} | {} | {} |",
+            md(&t.name),
+            if t.expected_race {
+                "races"
+            } else {
+                "race-free"
+            },
+            t.runs_reporting,
+            t.runs,
+            if t.matches_expectation {
+                verdict
+            } else {
+                format!("**{}**", verdict.to_uppercase())
+            },
+            md(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / ")))
+        );
+    }
+    out.push('\n');
 }
 
 fn family_table(out: &mut String, run: &Results, family: &str, h: &str) {
