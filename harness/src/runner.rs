@@ -65,6 +65,11 @@ struct Shared {
     gate_signal: Condvar,
     stop: AtomicBool,
     ready: AtomicUsize,
+    /// Threads that passed the gate of the current sample and wait for `go`.
+    arrived: AtomicUsize,
+    /// The sample number whose window is open: set once every thread has arrived, so a thread the
+    /// OS has not scheduled yet cannot miss the window.
+    go: AtomicU64,
     done: AtomicUsize,
     progress: Vec<CachePadded<AtomicU64>>,
     slots: Vec<Mutex<Option<ThreadReport>>>,
@@ -94,6 +99,20 @@ impl Shared {
             }
         }
         self.gate.load(Ordering::Acquire) != u64::MAX
+    }
+
+    /// Announces arrival at sample `sample` and spins (yielding) until its window opens.
+    fn arrive_and_wait_go(&self, sample: u64) {
+        self.arrived.fetch_add(1, Ordering::Release);
+        let mut spins = 0u32;
+        while self.go.load(Ordering::Acquire) < sample {
+            spins += 1;
+            if spins < 1000 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 
     fn progress(&self) -> u64 {
@@ -137,6 +156,7 @@ fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>) {
         if !shared.wait_gate(sample) {
             return;
         }
+        shared.arrive_and_wait_go(sample);
         let first_cpu = current_cpu();
         let tally =
             catch_unwind(AssertUnwindSafe(|| shared.workload.run(&mut ctx))).map_err(panic_message);
@@ -165,7 +185,12 @@ fn wait_for(shared: &Shared, counter: &AtomicUsize, count: usize, stall: Duratio
     let mut last = shared.progress();
     let mut last_change = Instant::now();
     let poll = Duration::from_micros(500).min(stall);
+    let spin_until = Instant::now() + Duration::from_millis(1);
     while counter.load(Ordering::Acquire) < count {
+        if Instant::now() < spin_until {
+            std::thread::yield_now();
+            continue;
+        }
         std::thread::sleep(poll);
         let now = shared.progress();
         if now != last {
@@ -255,6 +280,8 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         gate_signal: Condvar::new(),
         stop: AtomicBool::new(false),
         ready: AtomicUsize::new(0),
+        arrived: AtomicUsize::new(0),
+        go: AtomicU64::new(0),
         done: AtomicUsize::new(0),
         progress: (0..total_threads)
             .map(|_| CachePadded::new(AtomicU64::new(0)))
@@ -303,8 +330,25 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         shared.workload.begin_sample();
         shared.stop.store(false, Ordering::Relaxed);
         shared.done.store(0, Ordering::Relaxed);
-        let start = Instant::now();
+        shared.arrived.store(0, Ordering::Relaxed);
         shared.open_gate(u64::from(n));
+        // The window opens once every thread is running, so none can miss it.
+        if let Wait::Stalled { stall } = wait_for(
+            &shared,
+            &shared.arrived,
+            total_threads,
+            timing.stall_timeout,
+        ) {
+            status = CaseStatus::Error {
+                message: format!(
+                    "threads did not reach sample {n} within {} ms",
+                    stall.as_millis()
+                ),
+            };
+            break;
+        }
+        let start = Instant::now();
+        shared.go.store(u64::from(n), Ordering::Release);
         std::thread::sleep(if warm { timing.warmup } else { timing.duration });
         shared.stop.store(true, Ordering::Relaxed);
         if let Wait::Stalled { stall } =
@@ -373,6 +417,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     // Release every thread to quit; join them unless the case stalled (then they are abandoned:
     // they only hold an `Arc` of the shared state, so nothing they own dangles).
     shared.stop.store(true, Ordering::Relaxed);
+    shared.go.store(u64::MAX, Ordering::Release);
     shared.open_gate(u64::MAX);
     if !matches!(status, CaseStatus::Deadlocked { .. }) {
         handles.into_iter().for_each(|h| {
