@@ -187,6 +187,10 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
                     Err(SampleError::NotComparable(why)) => {
                         return Ok(PairResult::NotComparable(why));
                     }
+                    Err(SampleError::Unusable(why)) => {
+                        bar.suspend(|| eprintln!("{}: pair dropped, {why}", case.key));
+                        return Ok(PairResult::Discard(why));
+                    }
                 }
             }
             let [a, b] = got.map(|m| m.expect("both sides sampled"));

@@ -22,6 +22,9 @@ pub enum SampleError {
     /// This case cannot be compared (failed validation, timeout, crash); the others go on.
     #[error("{0}")]
     NotComparable(String),
+    /// Proven but unusable (no work completed in the window): measure the pair again.
+    #[error("{0}")]
+    Unusable(String),
 }
 
 /// One side of the A/B: a binary and where its runs write.
@@ -158,7 +161,10 @@ fn check(side: &str, results: Results, key: &str) -> Result<Measured, SampleErro
         (_, Validation::NotRun) => Some("not run".into()),
         _ if case.samples.len() != 1 => Some(format!("{} samples, expected 1", case.samples.len())),
         _ if !(case.samples[0].throughput.is_finite() && case.samples[0].throughput > 0.0) => {
-            Some(format!("throughput {}", case.samples[0].throughput))
+            return Err(SampleError::Unusable(format!(
+                "{side}: throughput {} ({} units in {} ns)",
+                case.samples[0].throughput, case.samples[0].ops, case.samples[0].elapsed_ns
+            )));
         }
         _ => None,
     };

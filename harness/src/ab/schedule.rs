@@ -46,7 +46,13 @@ pub enum PairResult<S> {
     Pair { base: S, head: S },
     /// A side failed validation, timed out or crashed: the case stops and is not comparable.
     NotComparable(String),
+    /// A side's sample is unusable but not wrong (e.g. no work in the window): the pair is
+    /// dropped and measured again, up to [`MAX_DISCARDS`] times per case.
+    Discard(String),
 }
+
+/// Dropped pairs a case may have before it is not comparable.
+pub const MAX_DISCARDS: usize = 3;
 
 /// How a case's sampling ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +120,11 @@ pub enum Event<'a> {
 }
 
 enum State<S> {
-    Sampling { pairs: Vec<(S, S)>, target: usize },
+    Sampling {
+        pairs: Vec<(S, S)>,
+        target: usize,
+        discards: Vec<String>,
+    },
     Done(CaseRun<S>),
 }
 
@@ -138,6 +148,7 @@ where
         .map(|_| State::Sampling {
             pairs: Vec::new(),
             target: first,
+            discards: Vec::new(),
         })
         .collect();
     let mut out_of_time = false;
@@ -164,7 +175,7 @@ where
         loop {
             let mut progressed = false;
             for &i in &sampling {
-                let State::Sampling { pairs, target } = &states[i] else {
+                let State::Sampling { pairs, target, .. } = &states[i] else {
                     continue;
                 };
                 let (n, target) = (pairs.len(), *target);
@@ -190,6 +201,20 @@ where
                     PairResult::NotComparable(why) => {
                         finish(&mut states, i, Outcome::NotComparable(why), &mut event);
                     }
+                    PairResult::Discard(why) => {
+                        let State::Sampling { discards, .. } = &mut states[i] else {
+                            continue;
+                        };
+                        discards.push(why);
+                        if discards.len() > MAX_DISCARDS {
+                            let why = format!(
+                                "{} unusable samples: {}",
+                                discards.len(),
+                                discards.join("; ")
+                            );
+                            finish(&mut states, i, Outcome::NotComparable(why), &mut event);
+                        }
+                    }
                 }
             }
             if !progressed {
@@ -198,7 +223,7 @@ where
         }
         // Each case at its look asks the rule.
         for &i in &sampling {
-            let State::Sampling { pairs, target } = &mut states[i] else {
+            let State::Sampling { pairs, target, .. } = &mut states[i] else {
                 continue;
             };
             let (base, head) = throughputs(pairs);
@@ -406,6 +431,35 @@ mod tests {
             Outcome::NotComparable("base: failed validation".into())
         );
         assert_eq!(runs[1].pairs.len(), 10);
+    }
+
+    #[test]
+    fn unusable_pairs_are_measured_again_a_few_times() {
+        let mut calls = 0;
+        let runs = run(
+            &StoppingRule::default(),
+            &[0.05, 0.05],
+            |case, _, _| {
+                calls += 1;
+                Ok::<_, String>(match (case, calls) {
+                    (0, 1) => PairResult::Discard("head: no work in the window".into()),
+                    (1, _) => PairResult::Discard("base: no work in the window".into()),
+                    _ => PairResult::Pair {
+                        base: 100.0,
+                        head: 100.0,
+                    },
+                })
+            },
+            || true,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(runs[0].pairs.len(), 10);
+        assert_eq!(runs[0].outcome.verdict(), Verdict::Unchanged);
+        assert!(runs[1].pairs.is_empty());
+        assert!(
+            matches!(&runs[1].outcome, Outcome::NotComparable(why) if why.starts_with("4 unusable"))
+        );
     }
 
     #[test]
