@@ -37,6 +37,8 @@ pub enum Command {
     Tsan(crate::tsan::TsanArgs),
     /// Compare two results files case by case: the perf-regression gate (exit 1 on a regression).
     Compare(CompareArgs),
+    /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
+    Ab(AbArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,6 +77,10 @@ pub struct CompareArgs {
     /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// The files hold interleaved A/B samples aligned pair by pair (e.g. `contend ab`'s
+    /// ab-base.json and ab-head.json): compare per pair (Wilcoxon signed-rank).
+    #[arg(long)]
+    pub paired: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -155,4 +161,33 @@ pub struct RunArgs {
     /// Skip measuring the harness's own overhead at the start of the run.
     #[arg(long)]
     pub no_overhead: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AbArgs {
+    /// The base build's contend binary; the running binary is the head.
+    #[arg(long, value_name = "PATH")]
+    pub base: PathBuf,
+    /// The case selection and knobs, as for `run` (--samples and --label do not apply).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// A case regresses only when its whole confidence interval lies beyond this slowdown.
+    #[arg(long, default_value = "5%", value_name = "PERCENT")]
+    pub threshold: String,
+    /// Overall two-sided confidence across the looks of the stopping rule.
+    #[arg(long, default_value_t = contend_reports::compare::DEFAULT_CONFIDENCE, value_name = "P")]
+    pub confidence: f64,
+    /// Per-case thresholds, one rule per line: `PATTERN = PERCENT` (see README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stop sampling after this long; undecided cases are then analysed as they stand
+    /// [default: 3m with --quick, else 10m].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub budget: Option<Duration>,
+    /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Calibration only: run the head with this --think-work, to inject a known slowdown.
+    #[arg(long, hide = true, value_name = "N")]
+    pub head_think_work: Option<u32>,
 }

@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use contend_reports::compare::{
-    CompareOptions, Thresholds, Verdict, compare, parse_percent, render_compare_markdown,
-    render_compare_table,
+    CompareOptions, Comparison, Thresholds, Verdict, compare, compare_paired_cases,
+    machine_differences, parse_percent, render_compare_markdown, render_compare_table,
 };
+use contend_reports::schema::Results;
 
 use crate::cli::CompareArgs;
 use crate::error::UsageError;
@@ -42,7 +43,11 @@ pub fn options(
 pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     let opts = options(&args.threshold, args.confidence, args.config.as_deref())?;
     let runs = load(&[args.base.clone(), args.head.clone()])?;
-    let comparison = compare(&runs[0], &runs[1], &opts);
+    let comparison = if args.paired {
+        paired(&runs[0], &runs[1], &opts)?
+    } else {
+        compare(&runs[0], &runs[1], &opts)
+    };
     let matched = comparison
         .rows
         .iter()
@@ -61,4 +66,37 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         write_output(md, &render_compare_markdown(&comparison))?;
     }
     Ok(ExitCode::from(comparison.exit_code() as u8))
+}
+
+/// Compares files whose cases hold interleaved A/B samples aligned pair by pair (`contend ab`):
+/// cases match by key as for independent runs, then each matched case is compared per pair.
+/// A matched case whose sides have different sample counts is a usage error: not aligned.
+fn paired(base: &Results, head: &Results, opts: &CompareOptions) -> Result<Comparison, UsageError> {
+    let mut comparison = compare(base, head, opts);
+    comparison.method = contend_reports::compare::Method::Paired;
+    let differ = !machine_differences(&base.machine, &head.machine).is_empty();
+    for row in &mut comparison.rows {
+        if matches!(row.verdict, Verdict::Added | Verdict::Removed) {
+            continue;
+        }
+        let find = |r: &'_ Results| r.cases.iter().find(|c| c.key() == row.key).cloned();
+        let (Some(b), Some(h)) = (find(base), find(head)) else {
+            continue;
+        };
+        if b.samples.len() != h.samples.len() {
+            return Err(UsageError::new(format!(
+                "--paired: {} has {} base and {} head samples; paired files must align sample by sample",
+                row.key,
+                b.samples.len(),
+                h.samples.len()
+            )));
+        }
+        if row.verdict == Verdict::NotComparable && !row.notes.is_empty() && row.estimate.is_none()
+        {
+            continue; // failed validation, duplicates...: stays not comparable
+        }
+        *row = compare_paired_cases(&b, &h, opts);
+        row.machines_differ = differ;
+    }
+    Ok(comparison)
 }

@@ -1,6 +1,7 @@
 //! contend: pins workloads to cores, sweeps thread counts, validates and measures every variant,
 //! and writes JSON results. The binary's `main` only parses arguments and calls [`main_with_args`].
 
+pub mod ab;
 pub mod cli;
 pub mod compare_cmd;
 pub mod error;
@@ -58,6 +59,7 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
         Some(Command::Tsan(args)) => tsan::tsan(&args, argv),
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
+        Some(Command::Ab(args)) => ab::ab(&args, argv),
         Some(Command::Machine { json }) => {
             let m = machine::describe(std::path::Path::new(machine::SYSFS_CPU));
             if json {

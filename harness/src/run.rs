@@ -26,7 +26,8 @@ pub fn case_failed(case: &Case) -> bool {
     }
 }
 
-fn config(plan: &Plan) -> RunConfig {
+/// The plan's settings as recorded in the results.
+pub(crate) fn config(plan: &Plan) -> RunConfig {
     RunConfig {
         workloads: plan.variants.iter().map(|v| v.name.to_string()).collect(),
         threads: plan.threads.clone(),

@@ -1,0 +1,174 @@
+//! Turns the single-sample runs of one side into an ordinary results file: one case per
+//! variant@threads with its samples in pair order, so `ab-base.json` and `ab-head.json` are
+//! aligned sample by sample and any reader of results JSON (report, compare --paired) takes them.
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use contend_reports::schema::{Case, Latency, Validation};
+use contend_reports::stats::summarize;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+
+use crate::latency::latency_summary;
+
+/// Merges single-sample cases of one key (in order) into one case with all their samples.
+/// `cases` must not be empty.
+pub fn merge_cases(cases: &[&Case]) -> Case {
+    let mut out = cases[0].clone();
+    out.samples = cases
+        .iter()
+        .flat_map(|c| c.samples.iter().cloned())
+        .collect();
+    let throughputs: Vec<f64> = out.samples.iter().map(|s| s.throughput).collect();
+    out.throughput = summarize(&throughputs);
+    out.latency = merge_latency(cases.iter().map(|c| &c.latency));
+    out.validation = merge_validation(cases.iter().map(|c| &c.validation));
+    let threads = cases
+        .iter()
+        .map(|c| c.cpus_observed.len())
+        .max()
+        .unwrap_or(0);
+    out.cpus_observed = (0..threads)
+        .map(|t| {
+            let set: BTreeSet<usize> = cases
+                .iter()
+                .filter_map(|c| c.cpus_observed.get(t))
+                .flatten()
+                .copied()
+                .collect();
+            set.into_iter().collect()
+        })
+        .collect();
+    out
+}
+
+/// Adds the histograms up; falls back to the first latency when one does not decode.
+fn merge_latency<'a>(latencies: impl Iterator<Item = &'a Latency> + Clone) -> Latency {
+    let decode = |l: &Latency| -> Option<Histogram<u64>> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&l.histogram)
+            .ok()?;
+        Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
+    };
+    let mut merged: Option<Histogram<u64>> = None;
+    for l in latencies.clone() {
+        let Some(h) = decode(l) else {
+            return latencies
+                .clone()
+                .next()
+                .cloned()
+                .expect("at least one case");
+        };
+        match &mut merged {
+            None => merged = Some(h),
+            Some(m) => {
+                if m.add(&h).is_err() {
+                    return latencies
+                        .clone()
+                        .next()
+                        .cloned()
+                        .expect("at least one case");
+                }
+            }
+        }
+    }
+    latency_summary(&merged.expect("at least one case"))
+}
+
+/// Sums the per-sample validations: passed, or (racy variants) the damage observed.
+fn merge_validation<'a>(validations: impl Iterator<Item = &'a Validation>) -> Validation {
+    let (mut checked, mut damaged, mut total, mut detail, mut racy) = (0, 0, 0, None, false);
+    for v in validations {
+        match v {
+            Validation::Passed { samples_checked } => checked += samples_checked,
+            Validation::RaceNotObserved { samples_checked } => {
+                racy = true;
+                checked += samples_checked;
+            }
+            Validation::RaceObserved {
+                samples_damaged,
+                samples_checked,
+                total_damage,
+                first_detail,
+            } => {
+                racy = true;
+                checked += samples_checked;
+                damaged += samples_damaged;
+                total += total_damage;
+                detail.get_or_insert_with(|| first_detail.clone());
+            }
+            other => return other.clone(),
+        }
+    }
+    match (racy, detail) {
+        (_, Some(first_detail)) => Validation::RaceObserved {
+            samples_damaged: damaged,
+            samples_checked: checked,
+            total_damage: total,
+            first_detail,
+        },
+        (true, None) => Validation::RaceNotObserved {
+            samples_checked: checked,
+        },
+        (false, None) => Validation::Passed {
+            samples_checked: checked,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contend_reports::schema::{CaseStatus, Sample, Summary};
+
+    fn case(throughput: f64, latency_ns: u64, cpu: usize) -> Case {
+        let mut h = contend_workloads::ctx::new_histogram();
+        h.record(latency_ns).unwrap();
+        Case {
+            family: "counter".into(),
+            variant: "counter/atomic".into(),
+            style: "shared-memory".into(),
+            expected_race: false,
+            threads: 1,
+            helper_threads: 0,
+            placement: "compact".into(),
+            oversubscribed: false,
+            cpus_requested: vec![Some(0)],
+            cpus_observed: vec![vec![cpu]],
+            unit: "increments".into(),
+            latency_meaning: String::new(),
+            unit_factors: Default::default(),
+            samples: vec![Sample {
+                ops: throughput as u64,
+                elapsed_ns: 1_000_000_000,
+                throughput,
+            }],
+            throughput: Summary {
+                median: throughput,
+                min: throughput,
+                max: throughput,
+                mean: throughput,
+                stddev: 0.0,
+                cv: 0.0,
+                mad: 0.0,
+            },
+            latency: latency_summary(&h),
+            validation: Validation::Passed { samples_checked: 2 },
+            status: CaseStatus::Ok,
+        }
+    }
+
+    #[test]
+    fn merged_cases_keep_samples_in_order_and_add_up_the_rest() {
+        let (a, b, c) = (case(100.0, 10, 0), case(300.0, 30, 1), case(200.0, 20, 0));
+        let m = merge_cases(&[&a, &b, &c]);
+        let t: Vec<f64> = m.samples.iter().map(|s| s.throughput).collect();
+        assert_eq!(t, vec![100.0, 300.0, 200.0]);
+        assert_eq!(m.throughput.median, 200.0);
+        assert_eq!(m.latency.count, 3);
+        assert!(m.latency.max >= 30);
+        assert_eq!(m.validation, Validation::Passed { samples_checked: 6 });
+        assert_eq!(m.cpus_observed, vec![vec![0, 1]]);
+    }
+}
