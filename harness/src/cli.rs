@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::topology::Placement;
 
-/// Pins workloads to cores, runs shared-memory and message-passing variants of counters (and
-/// more families) at a sweep of thread counts, validates every result and writes JSON results.
+/// Pins workloads to cores, runs shared-memory and message-passing variants of counters, queues,
+/// thread pools and matrix multiplication at a sweep of thread counts, validates every result,
+/// and writes JSON results and an HTML report. Also: race detection (tsan) and a CI perf gate.
 #[derive(Debug, Parser)]
 #[command(name = "contend", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {

@@ -1,7 +1,7 @@
 //! The deadlock family: the primer's bank transfer between two accounts, with and without a
 //! global lock order. Half the workers move money from account 0 to 1, the other half back.
 
-use std::sync::Mutex;
+use crate::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::catalog::{Family, Style, VariantInfo};

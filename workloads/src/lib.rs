@@ -14,6 +14,7 @@ pub mod pool;
 pub mod proof;
 pub mod queue;
 pub mod spin;
+pub mod sync;
 pub mod testing;
 mod workload;
 

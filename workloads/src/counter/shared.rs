@@ -1,6 +1,6 @@
 //! Shared-memory counters: a mutex, one atomic, padded per-thread shards, and unpadded shards.
 
-use std::sync::Mutex;
+use crate::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;

@@ -1,7 +1,7 @@
 //! `matmul/fan-out`: workers receive row-block jobs over a channel and send result blocks back;
 //! the collector (a helper thread) owns C and assembles it.
 
-use std::sync::{Mutex, MutexGuard};
+use crate::sync::{Mutex, MutexGuard};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 

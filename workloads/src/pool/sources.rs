@@ -1,8 +1,8 @@
 //! Task sources: one shared `Mutex<VecDeque>` with a condvar, and crossbeam work stealing.
 
+use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crossbeam_deque::{Injector, Stealer, Worker};

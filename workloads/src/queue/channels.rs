@@ -2,7 +2,9 @@
 //! multi-consumer (std's single-consumer receiver is shared behind a mutex).
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::sync::mpsc;
+
+use crate::sync::{Condvar, Mutex, MutexGuard};
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::Backoff;
