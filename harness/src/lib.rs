@@ -11,6 +11,7 @@ pub mod machine;
 pub mod output;
 pub mod overhead;
 pub mod plan;
+pub mod proof;
 pub mod report_cmd;
 pub mod run;
 pub mod runner;

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use contend_reports::schema::{Case, CaseStatus, Sample, Validation};
 use contend_reports::stats::summarize;
-use contend_workloads::{Outcome, Params, VariantInfo, WorkerCtx, WorkerTally, Workload};
+use contend_workloads::{Params, VariantInfo, WorkerCtx, WorkerTally, Workload};
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 
 use crate::latency::latency_summary;
+use crate::proof::Proof;
 use crate::topology::{Placement, assign};
 
 /// How long each phase of a case lasts.
@@ -202,66 +203,6 @@ fn wait_for(shared: &Shared, counter: &AtomicUsize, count: usize, stall: Duratio
         }
     }
     Wait::Done
-}
-
-/// Tallies of validation across samples.
-#[derive(Default)]
-struct Proof {
-    checked: u32,
-    failed: u32,
-    first_error: Option<String>,
-    damaged: u32,
-    damage: u64,
-    first_damage: Option<String>,
-}
-
-impl Proof {
-    fn add(&mut self, outcome: Outcome, expected_race: bool) {
-        self.checked += 1;
-        match outcome {
-            Outcome::Valid | Outcome::RaceUnobserved => {}
-            Outcome::RaceDamage { damage, detail } if expected_race => {
-                self.damaged += 1;
-                self.damage += damage;
-                self.first_damage.get_or_insert(detail);
-            }
-            Outcome::RaceDamage { detail, .. } | Outcome::Invalid(detail) => {
-                self.failed += 1;
-                self.first_error.get_or_insert(detail);
-            }
-        }
-    }
-
-    fn fail(&mut self, error: String) {
-        self.failed += 1;
-        self.first_error.get_or_insert(error);
-    }
-
-    fn validation(self, expected_race: bool) -> Validation {
-        if self.checked == 0 && self.failed == 0 {
-            Validation::NotRun
-        } else if self.failed > 0 {
-            Validation::Failed {
-                samples_failed: self.failed,
-                first_error: self.first_error.unwrap_or_default(),
-            }
-        } else if expected_race && self.damaged > 0 {
-            Validation::RaceObserved {
-                samples_damaged: self.damaged,
-                samples_checked: self.checked,
-                total_damage: self.damage,
-                first_detail: self.first_damage.unwrap_or_default(),
-            }
-        } else if expected_race {
-            Validation::RaceNotObserved {
-                samples_checked: self.checked,
-            }
-        } else {
-            Validation::Passed {
-                samples_checked: self.checked,
-            }
-        }
-    }
 }
 
 /// Runs one case: warm-up, then timed samples, each proven; `on_sample(done, total)` reports progress.
@@ -465,7 +406,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contend_workloads::{Family, SampleCheck, Style};
+    use contend_workloads::{Family, Outcome, SampleCheck, Style};
 
     fn timing(samples: u32) -> Timing {
         Timing {
