@@ -145,7 +145,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "{:<32} {:>10} {}/s  {}",
                 name,
-                table::si(case.throughput.median),
+                contend_reports::format::si(case.throughput.median),
                 case.unit,
                 table::check_text(&case)
             )
@@ -162,8 +162,8 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         println!(
             "harness overhead: counter/atomic@1 through the runner runs at {:.1}% of a bare loop ({} vs {} ops/s)",
             o.ratio * 100.0,
-            table::si(o.harness_ops_per_sec),
-            table::si(o.bare_ops_per_sec)
+            contend_reports::format::si(o.harness_ops_per_sec),
+            contend_reports::format::si(o.bare_ops_per_sec)
         );
     }
     println!("results: {}", results_path.display());

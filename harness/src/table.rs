@@ -2,29 +2,8 @@
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{CellAlignment, Table};
+use contend_reports::format::{ns, si};
 use contend_reports::schema::{Case, CaseStatus, Validation};
-
-/// `1234567.0` -> `1.23M`.
-pub fn si(value: f64) -> String {
-    let (v, suffix) = match value.abs() {
-        x if x >= 1e9 => (value / 1e9, "G"),
-        x if x >= 1e6 => (value / 1e6, "M"),
-        x if x >= 1e3 => (value / 1e3, "k"),
-        _ => (value, ""),
-    };
-    let digits = if v.abs() >= 100.0 { 1 } else { 2 };
-    format!("{v:.digits$}{suffix}")
-}
-
-/// `1234` ns -> `1.23us`.
-pub fn nanos(ns: u64) -> String {
-    match ns {
-        n if n >= 1_000_000_000 => format!("{:.2}s", n as f64 / 1e9),
-        n if n >= 1_000_000 => format!("{:.2}ms", n as f64 / 1e6),
-        n if n >= 1_000 => format!("{:.2}us", n as f64 / 1e3),
-        n => format!("{n}ns"),
-    }
-}
 
 /// One word (plus detail) for how a case's proof went.
 pub fn check_text(case: &Case) -> String {
@@ -99,8 +78,8 @@ pub fn render(cases: &[Case]) -> String {
             },
             format!("{:.1}%", c.throughput.cv * 100.0),
             format!("{}..{}", si(c.throughput.min), si(c.throughput.max)),
-            nanos(c.latency.p50),
-            nanos(c.latency.p99),
+            ns(c.latency.p50 as f64),
+            ns(c.latency.p99 as f64),
             check_text(c),
         ]);
     }
@@ -118,19 +97,4 @@ pub fn render(cases: &[Case]) -> String {
             "\n  *: more threads than available CPUs (oversubscribed: measures time-sharing too)";
     }
     out + "\n"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn si_and_nanos_pick_readable_units() {
-        assert_eq!(si(215_300_000.0), "215.3M");
-        assert_eq!(si(45_612_000.0), "45.61M");
-        assert_eq!(si(999.0), "999.0");
-        assert_eq!(nanos(23), "23ns");
-        assert_eq!(nanos(1_234), "1.23us");
-        assert_eq!(nanos(102_000_000), "102.00ms");
-    }
 }
