@@ -66,18 +66,8 @@ pub struct CompareArgs {
     /// Results of the change under test.
     #[arg(value_name = "HEAD.json")]
     pub head: PathBuf,
-    /// A case regresses only when its whole confidence interval lies beyond this slowdown.
-    #[arg(long, default_value = "5%", value_name = "PERCENT")]
-    pub threshold: String,
-    /// Two-sided confidence of each case's interval.
-    #[arg(long, default_value_t = contend_reports::compare::DEFAULT_CONFIDENCE, value_name = "P")]
-    pub confidence: f64,
-    /// Per-case thresholds, one rule per line: `PATTERN = PERCENT` (see README).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
-    #[arg(long, value_name = "FILE")]
-    pub markdown: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// The files hold interleaved A/B samples aligned pair by pair (e.g. `contend ab`'s
     /// ab-base.json and ab-head.json): compare per pair (Wilcoxon signed-rank).
     #[arg(long)]
@@ -164,6 +154,24 @@ pub struct RunArgs {
     pub no_overhead: bool,
 }
 
+/// The gate's verdict settings, shared by `compare` and `ab`.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// A case regresses only when its whole confidence interval lies beyond this slowdown.
+    #[arg(long, default_value = "5%", value_name = "PERCENT")]
+    pub threshold: String,
+    /// Two-sided confidence of each case's interval (for `ab`: overall, across the stopping
+    /// rule's looks).
+    #[arg(long, default_value_t = contend_reports::compare::DEFAULT_CONFIDENCE, value_name = "P")]
+    pub confidence: f64,
+    /// Per-case thresholds, one rule per line: `PATTERN = PERCENT` (see README).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct AbArgs {
     /// The base build's contend binary; the running binary is the head.
@@ -172,22 +180,12 @@ pub struct AbArgs {
     /// The case selection and knobs, as for `run` (--samples and --label do not apply).
     #[command(flatten)]
     pub run: RunArgs,
-    /// A case regresses only when its whole confidence interval lies beyond this slowdown.
-    #[arg(long, default_value = "5%", value_name = "PERCENT")]
-    pub threshold: String,
-    /// Overall two-sided confidence across the looks of the stopping rule.
-    #[arg(long, default_value_t = contend_reports::compare::DEFAULT_CONFIDENCE, value_name = "P")]
-    pub confidence: f64,
-    /// Per-case thresholds, one rule per line: `PATTERN = PERCENT` (see README).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Stop sampling after this long; undecided cases are then analysed as they stand
     /// [default: 3m with --quick, else 10m].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub budget: Option<Duration>,
-    /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
-    #[arg(long, value_name = "FILE")]
-    pub markdown: Option<PathBuf>,
     /// Calibration only: run the head with this --think-work, to inject a known slowdown.
     #[arg(long, hide = true, value_name = "N")]
     pub head_think_work: Option<u32>,

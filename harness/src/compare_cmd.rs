@@ -41,7 +41,11 @@ pub fn options(
 }
 
 pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let opts = options(&args.threshold, args.confidence, args.config.as_deref())?;
+    let opts = options(
+        &args.gate.threshold,
+        args.gate.confidence,
+        args.gate.config.as_deref(),
+    )?;
     let runs = load(&[args.base.clone(), args.head.clone()])?;
     let comparison = if args.paired {
         paired(&runs[0], &runs[1], &opts)?
@@ -62,7 +66,7 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     print!("{}", render_compare_table(&comparison));
-    if let Some(md) = &args.markdown {
+    if let Some(md) = &args.gate.markdown {
         write_output(md, &render_compare_markdown(&comparison))?;
     }
     Ok(ExitCode::from(comparison.exit_code() as u8))

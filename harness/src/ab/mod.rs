@@ -100,8 +100,11 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         })?;
     let head_bin = std::env::current_exe()
         .map_err(|e| UsageError::new(format!("cannot find the running binary: {e}")))?;
-    let opts =
-        crate::compare_cmd::options(&args.threshold, args.confidence, args.config.as_deref())?;
+    let opts = crate::compare_cmd::options(
+        &args.gate.threshold,
+        args.gate.confidence,
+        args.gate.config.as_deref(),
+    )?;
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
     let budget = args.budget.unwrap_or_else(|| default_budget(plan.quick));
     let out = crate::output::OutputDir::prepare(&plan.out_dir)?;
@@ -285,7 +288,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         base_path.display(),
         head_path.display()
     );
-    if let Some(md) = &args.markdown {
+    if let Some(md) = &args.gate.markdown {
         write_output(md, &render_compare_markdown(&comparison))?;
     }
     write_output(
