@@ -347,6 +347,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         proof.add(check.outcome, v.expected_race);
         if !warm {
             samples.push(Sample {
+                fork: 0,
                 ops: check.ops,
                 elapsed_ns,
                 throughput: check.ops as f64 * 1e9 / elapsed_ns as f64,

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// Version of this schema; readers refuse other versions.
 pub const SCHEMA_VERSION: u32 = 1;
 
+fn one() -> u32 {
+    1
+}
+
 /// One run of the harness: configuration, machine and every measured case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
@@ -102,7 +106,11 @@ pub struct RunConfig {
     pub workloads: Vec<String>,
     pub threads: Vec<usize>,
     pub placement: String,
+    /// Timed samples per case and fork.
     pub samples: u32,
+    /// Fresh processes each case was measured in (`--forks`); 1 for a single-process run.
+    #[serde(default = "one")]
+    pub forks: u32,
     pub warmup_ms: u64,
     pub duration_ms: u64,
     pub seed: u64,
@@ -202,6 +210,11 @@ impl Case {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
+    /// The fork (fresh process, 0-based) that measured this sample: with `--forks K` a case's
+    /// samples come from K processes; a single-process run has every sample in fork 0. On VMs
+    /// the fork, not the sample, is the unit of replication (see the README's gate section).
+    #[serde(default)]
+    pub fork: u32,
     /// Units of work completed in the window.
     pub ops: u64,
     /// Window length, ns: from the start signal until the last thread finished (including drain).

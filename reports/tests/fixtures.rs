@@ -102,6 +102,7 @@ fn case(
             let throughput = tp * (1.0 + cv * z);
             let ops = (throughput * duration_ns as f64 / 1e9).round() as u64;
             Sample {
+                fork: 0,
                 ops,
                 elapsed_ns: duration_ns,
                 throughput: ops as f64 * 1e9 / duration_ns as f64,
@@ -293,6 +294,7 @@ fn results(
             threads,
             placement: placement.into(),
             samples: 5,
+            forks: 1,
             warmup_ms: 200,
             duration_ms: 300,
             seed: 42,

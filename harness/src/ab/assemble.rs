@@ -141,6 +141,7 @@ mod tests {
             latency_meaning: String::new(),
             unit_factors: Default::default(),
             samples: vec![Sample {
+                fork: 0,
                 ops: throughput as u64,
                 elapsed_ns: 1_000_000_000,
                 throughput,

@@ -38,6 +38,7 @@ fn results(cases: Vec<Case>) -> Results {
             threads: vec![1, 2],
             placement: "compact".into(),
             samples: 20,
+            forks: 1,
             warmup_ms: 100,
             duration_ms: 150,
             seed: 1,
@@ -71,6 +72,7 @@ fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
         samples: throughputs
             .iter()
             .map(|&t| Sample {
+                fork: 0,
                 ops: t as u64 / 10,
                 elapsed_ns: 100_000_000,
                 throughput: t,
