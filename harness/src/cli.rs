@@ -78,7 +78,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 200ms, 1s, 1.5s)"))
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct RunArgs {
     /// Families or variants to run, comma-separated (e.g. `counter` or `counter/atomic,counter/mutex`).
     /// Default: every family's correct variants.
@@ -94,6 +94,11 @@ pub struct RunArgs {
     /// Timed samples per case [default: 10, --quick: 5].
     #[arg(long, value_name = "N")]
     pub samples: Option<u32>,
+    /// Measure every case in this many fresh processes (forks), in a randomized interleaved
+    /// order; each sample records its fork. On VMs the process, not the sample, is the unit of
+    /// variance, so comparisons need K >= 2 (the gate uses many).
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub forks: u32,
     /// Length of the untimed warm-up sample per case, e.g. 200ms [default: 200ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub warmup: Option<Duration>,

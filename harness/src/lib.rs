@@ -2,12 +2,17 @@
 //! and writes JSON results. The binary's `main` only parses arguments and calls [`main_with_args`].
 
 pub mod ab;
+pub mod child;
 pub mod cli;
 pub mod compare_cmd;
 pub mod error;
+pub mod fork;
+pub mod forked_run;
+pub mod forward;
 pub mod latency;
 pub mod list;
 pub mod machine;
+pub mod merge;
 pub mod output;
 pub mod overhead;
 pub mod plan;

@@ -10,6 +10,9 @@ use crate::error::UsageError;
 use crate::runner::Timing;
 use crate::topology::Placement;
 
+/// More forks than this per case is a typo, not an experiment.
+pub const MAX_FORKS: u32 = 10_000;
+
 /// More threads than this in one case is a typo, not an experiment.
 pub const MAX_THREADS: usize = 1024;
 
@@ -26,6 +29,8 @@ pub struct Plan {
     pub include_racy: bool,
     pub label: Option<String>,
     pub measure_overhead: bool,
+    /// Fresh processes per case (`--forks`); 1 runs every case in this process.
+    pub forks: u32,
 }
 
 impl Plan {
@@ -51,6 +56,17 @@ impl Plan {
         if args.stall_timeout.is_zero() {
             return Err(UsageError::new("--stall-timeout must be longer than 0"));
         }
+        if args.forks == 0 {
+            return Err(UsageError::new(
+                "--forks must be at least 1 (1 runs every case in this process)",
+            ));
+        }
+        if args.forks > MAX_FORKS {
+            return Err(UsageError::new(format!(
+                "--forks {}: at most {MAX_FORKS}",
+                args.forks
+            )));
+        }
         let params = params_from_args(args, &threads)?;
         Ok(Plan {
             variants: select_variants(&args.workloads, args.include_racy)?,
@@ -68,6 +84,7 @@ impl Plan {
             include_racy: args.include_racy,
             label: args.label.clone(),
             measure_overhead: !args.no_overhead,
+            forks: args.forks,
         })
     }
 

@@ -33,7 +33,7 @@ pub(crate) fn config(plan: &Plan) -> RunConfig {
         threads: plan.threads.clone(),
         placement: plan.placement.name().into(),
         samples: plan.timing.samples,
-        forks: 1,
+        forks: plan.forks,
         warmup_ms: plan.timing.warmup.as_millis() as u64,
         duration_ms: plan.timing.duration.as_millis() as u64,
         seed: plan.params.seed,
@@ -106,8 +106,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let mut results = new_results(plan.label.clone(), argv, config(&plan));
 
     let order = cpu_order(&results.machine.topology, &available, plan.placement);
-    let cases = plan.cases();
-    let bar = ProgressBar::new(cases.len() as u64).with_style(
+    let bar = ProgressBar::new(plan.cases().len() as u64).with_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .expect("static template")
             .progress_chars("=> "),
@@ -127,16 +126,62 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         );
     }
 
+    if plan.forks > 1 {
+        crate::forked_run::measure(args, &plan, &mut results, &out, &bar)?;
+    } else {
+        measure_in_process(&plan, &order, available.len(), &mut results, &out, &bar)?;
+    }
+    bar.finish_and_clear();
+
+    print!("{}", table::render(&results.cases));
+    if let Some(o) = &results.overhead {
+        println!(
+            "harness overhead: counter/atomic@1 through the runner runs at {:.1}% of a bare loop ({} vs {} ops/s)",
+            o.ratio * 100.0,
+            contend_reports::format::si(o.harness_ops_per_sec),
+            contend_reports::format::si(o.bare_ops_per_sec)
+        );
+    }
+    println!(
+        "results: {}",
+        out.path(crate::output::RESULTS_FILE).display()
+    );
+    if !results.cases.is_empty() {
+        let report = crate::report_cmd::write_report(
+            std::slice::from_ref(&results),
+            &out.path("report.html"),
+        )?;
+        println!("report:  {}", report.display());
+    }
+    let failed = results.cases.iter().filter(|c| case_failed(c)).count();
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} case(s) failed validation or did not finish (see the check column)"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs every case of `plan` in this process, writing the results after each one.
+fn measure_in_process(
+    plan: &Plan,
+    order: &[usize],
+    available: usize,
+    results: &mut Results,
+    out: &OutputDir,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
     let results_path = out.path(crate::output::RESULTS_FILE);
-    for (variant, threads) in cases {
+    for (variant, threads) in plan.cases() {
         let name = format!("{}@{threads}", variant.name);
         bar.set_message(name.clone());
         let req = CaseRequest {
             variant,
             threads,
             placement: plan.placement,
-            cpu_order: &order,
-            available_cpus: available.len(),
+            cpu_order: order,
+            available_cpus: available,
             params: &plan.params,
             timing: &plan.timing,
         };
@@ -153,35 +198,9 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             )
         });
         results.cases.push(case);
-        out.write_results(&results)
+        out.write_results(results)
             .with_context(|| format!("writing {}", results_path.display()))?;
         bar.inc(1);
     }
-    bar.finish_and_clear();
-
-    print!("{}", table::render(&results.cases));
-    if let Some(o) = &results.overhead {
-        println!(
-            "harness overhead: counter/atomic@1 through the runner runs at {:.1}% of a bare loop ({} vs {} ops/s)",
-            o.ratio * 100.0,
-            contend_reports::format::si(o.harness_ops_per_sec),
-            contend_reports::format::si(o.bare_ops_per_sec)
-        );
-    }
-    println!("results: {}", results_path.display());
-    if !results.cases.is_empty() {
-        let report = crate::report_cmd::write_report(
-            std::slice::from_ref(&results),
-            &out.path("report.html"),
-        )?;
-        println!("report:  {}", report.display());
-    }
-    let failed = results.cases.iter().filter(|c| case_failed(c)).count();
-    if failed > 0 {
-        eprintln!(
-            "error: {failed} case(s) failed validation or did not finish (see the check column)"
-        );
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -271,3 +271,55 @@ fn report_and_compare_refuse_bad_input_with_exit_2() {
             .code(2);
     }
 }
+
+#[test]
+fn forks_measure_each_case_in_fresh_processes_and_record_the_fork_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_run(
+        dir.path(),
+        &[
+            "--workloads",
+            "counter/atomic,counter/mutex",
+            "--threads",
+            "1",
+            "--forks",
+            "3",
+            "--matrix-size",
+            "64",
+        ],
+    )
+    .success();
+    let r = read_results(&dir.path().join("results.json")).unwrap();
+    assert_eq!(r.config.forks, 3);
+    assert_eq!(r.cases.len(), 2, "one merged case per variant@threads");
+    for case in &r.cases {
+        let forks: Vec<u32> = case.samples.iter().map(|s| s.fork).collect();
+        assert_eq!(forks, [0, 0, 1, 1, 2, 2], "{}: {forks:?}", case.variant);
+        assert_eq!(case.status, CaseStatus::Ok);
+        assert_eq!(
+            case.validation,
+            Validation::Passed { samples_checked: 9 },
+            "every fork's warm-up and samples are proven"
+        );
+    }
+    assert!(
+        !dir.path()
+            .join(format!(".forks-{}", std::process::id()))
+            .exists()
+            && std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".forks")),
+        "the forks' scratch directory is removed"
+    );
+}
+
+#[test]
+fn zero_forks_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    quick_run(dir.path(), &["--forks", "0"])
+        .code(2)
+        .stderr(predicate::str::contains("--forks must be at least 1"));
+    assert!(!dir.path().join("results.json").exists());
+}

@@ -1,8 +1,7 @@
 //! `contend ab`: interleaved A/B of a base build's binary against this one, case by case, with
 //! adaptive sampling ([`schedule`]), one CLI invocation per sample ([`sampler`]), and the
-//! aligned results files `ab-base.json` / `ab-head.json` ([`assemble`]).
+//! aligned results files `ab-base.json` / `ab-head.json` ([`crate::merge`]).
 
-pub mod assemble;
 pub mod sampler;
 pub mod schedule;
 
@@ -363,7 +362,7 @@ impl SideFiles {
                     .map(|p| &pick(p).results.cases[0])
                     .collect();
                 index.push(Some(results.cases.len()));
-                results.cases.push(assemble::merge_cases(&singles));
+                results.cases.push(crate::merge::merge_cases(&singles));
             }
             (results, index)
         };

@@ -1,8 +1,8 @@
 //! Runs one instrumented process with a timeout and collects its stderr.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// How an instrumented process ended.
 #[derive(Debug)]
@@ -13,38 +13,18 @@ pub struct Finished {
     pub timed_out: bool,
 }
 
-/// Runs `cmd` to completion or until `timeout` (then kills it); output goes through files in
-/// `scratch` so a chatty process can never block on a full pipe.
+/// Runs `cmd` to completion or until `timeout` (then kills it), waiting blocked
+/// ([`crate::child::run`]); output goes through files in `scratch`.
 pub fn run_with_timeout(
-    mut cmd: Command,
+    cmd: Command,
     scratch: &Path,
     timeout: Duration,
 ) -> std::io::Result<Finished> {
-    std::fs::create_dir_all(scratch)?;
-    let (out_path, err_path) = (scratch.join("stdout.txt"), scratch.join("stderr.txt"));
-    // stdout is kept in the scratch directory for whoever wants to read it; only stderr is parsed.
-    cmd.stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path)?)
-        .stderr(std::fs::File::create(&err_path)?);
-    let mut child = cmd.spawn()?;
-    let deadline = Instant::now() + timeout;
-    let (status, timed_out) = loop {
-        if let Some(status) = child.try_wait()? {
-            break (Some(status), false);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break (None, true);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let read =
-        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let end = crate::child::run(cmd, scratch, timeout)?;
     Ok(Finished {
-        stderr: read(&err_path),
-        code: status.and_then(|s| s.code()),
-        timed_out,
+        stderr: end.stderr(),
+        code: end.code(),
+        timed_out: end.timed_out(),
     })
 }
 

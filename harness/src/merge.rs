@@ -1,11 +1,12 @@
-//! Turns the single-sample runs of one side into an ordinary results file: one case per
-//! variant@threads with its samples in pair order, so `ab-base.json` and `ab-head.json` are
-//! aligned sample by sample and any reader of results JSON (report, compare --paired) takes them.
+//! Merges one case measured in several processes (forks) into one case: samples in the order
+//! measured (each keeps its fork id), histograms added up, validations summed, the first
+//! abnormal status kept. `run --forks` and `ab` (whose `ab-base.json` / `ab-head.json` are then
+//! aligned fork by fork) both build their results this way.
 
 use std::collections::BTreeSet;
 
 use base64::Engine;
-use contend_reports::schema::{Case, Latency, Validation};
+use contend_reports::schema::{Case, CaseStatus, Latency, Validation};
 use contend_reports::stats::summarize;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
@@ -24,6 +25,9 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
     out.throughput = summarize(&throughputs);
     out.latency = merge_latency(cases.iter().map(|c| &c.latency));
     out.validation = merge_validation(cases.iter().map(|c| &c.validation));
+    if let Some(bad) = cases.iter().find(|c| c.status != CaseStatus::Ok) {
+        out.status = bad.status.clone();
+    }
     let threads = cases
         .iter()
         .map(|c| c.cpus_observed.len())
@@ -120,7 +124,7 @@ fn merge_validation<'a>(validations: impl Iterator<Item = &'a Validation>) -> Va
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contend_reports::schema::{CaseStatus, Sample, Summary};
+    use contend_reports::schema::{Sample, Summary};
 
     fn case(throughput: f64, latency_ns: u64, cpu: usize) -> Case {
         let mut h = contend_workloads::ctx::new_histogram();
