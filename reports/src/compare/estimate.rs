@@ -21,6 +21,9 @@ use super::ranks::{rank_sum_cut, signed_rank_cut};
 /// The outcome of comparing one case, by its exact name in tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
+    /// The head failed validation, deadlocked, crashed, timed out, or did no work where the base
+    /// ran fine: it fails the gate whatever the numbers say.
+    Broken,
     /// The whole interval of the change lies below `-threshold`.
     Regressed,
     /// The whole interval of the change lies above `+threshold`.
@@ -39,7 +42,8 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, in the order tables list them (regressions first).
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
+        Verdict::Broken,
         Verdict::Regressed,
         Verdict::Improved,
         Verdict::Inconclusive,
@@ -51,6 +55,7 @@ impl Verdict {
 
     pub fn name(self) -> &'static str {
         match self {
+            Verdict::Broken => "broken",
             Verdict::Regressed => "regressed",
             Verdict::Improved => "improved",
             Verdict::Inconclusive => "inconclusive",

@@ -75,9 +75,11 @@ pub struct CaseComparison {
 }
 
 impl CaseComparison {
-    /// Whether this row fails the gate: a regression measured on comparable machines.
+    /// Whether this row fails the gate: a broken head, or a regression measured on comparable
+    /// machines.
     pub fn fails_gate(&self) -> bool {
-        self.verdict == Verdict::Regressed && !self.machines_differ
+        self.verdict == Verdict::Broken
+            || (self.verdict == Verdict::Regressed && !self.machines_differ)
     }
 }
 

@@ -53,6 +53,7 @@ pub(crate) fn mdc_label(mdc: f64) -> String {
 fn headline(c: &Comparison) -> String {
     Verdict::ALL
         .iter()
+        .filter(|&&v| c.count(v) > 0)
         .map(|&v| format!("{} {}", c.count(v), v))
         .collect::<Vec<_>>()
         .join(", ")
@@ -195,7 +196,7 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
     for row in c.sorted_rows() {
         let mut cells = cells(row).map(|s| escape(&s));
         cells[0] = format!("`{}`", cells[0]);
-        if row.verdict == Verdict::Regressed {
+        if matches!(row.verdict, Verdict::Regressed | Verdict::Broken) {
             cells[7] = format!("**{}**", cells[7]);
         }
         out += &format!("| {} |\n", cells.join(" | "));
