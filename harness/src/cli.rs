@@ -175,14 +175,38 @@ pub struct GateArgs {
     /// Also write the comparison as Markdown (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Which verdicts fail the gate (exit 1): `regressed` (a broken head or a regression) or
+    /// `inconclusive` (also any case the run could not decide).
+    #[arg(long, value_enum, default_value_t = FailOnArg::Regressed, value_name = "VERDICT")]
+    pub fail_on: FailOnArg,
+}
+
+/// `--fail-on`: see [`contend_reports::compare::FailOn`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOnArg {
+    Regressed,
+    Inconclusive,
+}
+
+impl From<FailOnArg> for contend_reports::compare::FailOn {
+    fn from(a: FailOnArg) -> Self {
+        match a {
+            FailOnArg::Regressed => contend_reports::compare::FailOn::Regressed,
+            FailOnArg::Inconclusive => contend_reports::compare::FailOn::Inconclusive,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct AbArgs {
-    /// The base build's contend binary; the running binary is the head.
+    /// The base build's contend binary.
     #[arg(long, value_name = "PATH")]
     pub base: PathBuf,
-    /// The case selection and knobs, as for `run` (--samples and --label do not apply).
+    /// The head build's contend binary [default: the running binary].
+    #[arg(long, value_name = "PATH")]
+    pub head: Option<PathBuf>,
+    /// The case selection and knobs, as for `run`; `--samples` is the samples per fork
+    /// [default: 1]; --forks and --label do not apply (the A/B chooses its forks and labels).
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
@@ -191,7 +215,8 @@ pub struct AbArgs {
     /// [default: 3m with --quick, else 10m].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub budget: Option<Duration>,
-    /// Calibration only: run the head with this --think-work, to inject a known slowdown.
-    #[arg(long, hide = true, value_name = "N")]
-    pub head_think_work: Option<u32>,
+    /// Calibration only: run the head with more --think-work, to inject a known slowdown:
+    /// `N` for every case, or `VARIANT@THREADS=N,...` per case (cases not named keep --think-work).
+    #[arg(long, hide = true, value_name = "SPEC")]
+    pub head_think_work: Option<String>,
 }

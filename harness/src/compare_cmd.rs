@@ -69,7 +69,9 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if let Some(md) = &args.gate.markdown {
         write_output(md, &render_compare_markdown(&comparison))?;
     }
-    Ok(ExitCode::from(comparison.exit_code() as u8))
+    Ok(ExitCode::from(
+        comparison.exit_code_with(args.gate.fail_on.into()) as u8,
+    ))
 }
 
 /// Compares files whose cases hold interleaved A/B samples aligned pair by pair (`contend ab`):

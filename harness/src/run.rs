@@ -101,6 +101,7 @@ pub fn empty_config() -> RunConfig {
 pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let available = machine::available_cpus();
     let plan = Plan::from_args(args, available.len())?;
+    let fault = crate::fault::Fault::from_env().map_err(crate::error::UsageError::new)?;
     let out = OutputDir::prepare(&plan.out_dir)?;
 
     let mut results = new_results(plan.label.clone(), argv, config(&plan));
@@ -129,7 +130,15 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     if plan.forks > 1 {
         crate::forked_run::measure(args, &plan, &mut results, &out, &bar)?;
     } else {
-        measure_in_process(&plan, &order, available.len(), &mut results, &out, &bar)?;
+        measure_in_process(
+            &plan,
+            &order,
+            available.len(),
+            fault,
+            &mut results,
+            &out,
+            &bar,
+        )?;
     }
     bar.finish_and_clear();
 
@@ -168,6 +177,7 @@ fn measure_in_process(
     plan: &Plan,
     order: &[usize],
     available: usize,
+    fault: Option<crate::fault::Fault>,
     results: &mut Results,
     out: &OutputDir,
     bar: &ProgressBar,
@@ -185,9 +195,15 @@ fn measure_in_process(
             params: &plan.params,
             timing: &plan.timing,
         };
-        let case = run_case(&req, &mut |done, total| {
+        if let Some(f) = fault {
+            f.before_case();
+        }
+        let mut case = run_case(&req, &mut |done, total| {
             bar.set_message(format!("{name} sample {done}/{total}"))
         });
+        if let Some(f) = fault {
+            f.apply(&mut case);
+        }
         bar.suspend(|| {
             eprintln!(
                 "{:<32} {:>10} {}/s  {}",

@@ -1,29 +1,30 @@
-//! `contend ab`: interleaved A/B of a base build's binary against this one, case by case, with
-//! adaptive sampling ([`schedule`]), one CLI invocation per sample ([`sampler`]), and the
-//! aligned results files `ab-base.json` / `ab-head.json` ([`crate::merge`]).
+//! `contend ab`: interleaved A/B of a base build's binary against a head build's, case by case:
+//! each pair is one fork (fresh process) of each side, back to back, the order alternating
+//! ([`sampler`]); pairs are taken adaptively until each case decides or the budget is spent
+//! ([`schedule`]); the results are written as aligned results files ([`output`]).
 
+pub mod output;
 pub mod sampler;
 pub mod schedule;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use contend_reports::compare::{
-    CaseComparison, Comparison, Method, StoppingRule, Verdict, render_compare_markdown,
-    render_compare_table,
+    Comparison, FailOn, Method, StoppingRule, render_compare_markdown, render_compare_table,
 };
-use contend_reports::schema::{Case, Results, SCHEMA_VERSION, Tool};
-use contend_reports::stats::median;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::AbArgs;
+use crate::cli::{AbArgs, RunArgs};
 use crate::error::UsageError;
+use crate::fork::case_args;
 use crate::plan::Plan;
 use crate::report_cmd::write_output;
-use sampler::{Measured, SampleError, Side};
-use schedule::{CaseRun, Event, Order, Outcome, PairResult};
+use output::{SideFiles, describe_tool, gate_json, percent, row, write_json};
+use sampler::{AbCase, Side};
+use schedule::{Event, PairResult};
 
 /// Files `contend ab` writes into `--out`.
 pub const BASE_FILE: &str = "ab-base.json";
@@ -36,129 +37,138 @@ fn default_budget(quick: bool) -> Duration {
     Duration::from_secs(if quick { 180 } else { 600 })
 }
 
-/// One case of the A/B: its key and the `run` arguments shared by both sides.
-struct AbCase {
-    key: String,
-    args: Vec<String>,
-    threshold: f64,
+/// An existing executable file, canonicalized; the error names the option.
+fn executable(path: &Path, option: &str) -> Result<PathBuf, UsageError> {
+    use std::os::unix::fs::PermissionsExt;
+    let found = std::fs::canonicalize(path)
+        .ok()
+        .filter(|p| p.is_file())
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "{option} {}: no such file (give a build's contend binary)",
+                path.display()
+            ))
+        })?;
+    let mode = std::fs::metadata(&found).map_or(0, |m| m.permissions().mode());
+    if mode & 0o111 == 0 {
+        return Err(UsageError::new(format!(
+            "{option} {}: not executable",
+            path.display()
+        )));
+    }
+    Ok(found)
 }
 
-/// The `run` knobs that differ from their defaults, as arguments (so older bases that lack a
-/// knob still run when it is not used). `think_work` is left out: it is per side.
-fn knob_args(args: &crate::cli::RunArgs) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut push = |flag: &str, value: String| {
-        out.push(flag.to_string());
-        out.push(value);
+/// `--head-think-work`: the head's think work per case key (`variant@threads`), or for all.
+fn head_think(spec: Option<&str>, default: u32) -> Result<impl Fn(&str) -> u32, UsageError> {
+    let bad = |why: String| UsageError::new(format!("--head-think-work {spec:?}: {why}"));
+    let mut all = default;
+    let mut per_case: BTreeMap<String, u32> = BTreeMap::new();
+    if let Some(spec) = spec {
+        if let Ok(n) = spec.parse::<u32>() {
+            all = n;
+        } else {
+            for item in spec.split(',') {
+                let (key, n) = item
+                    .split_once('=')
+                    .ok_or_else(|| bad(format!("{item:?} is not VARIANT@THREADS=N")))?;
+                let n = n
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|e| bad(format!("{item:?}: {e}")))?;
+                per_case.insert(key.trim().to_string(), n);
+            }
+        }
+    }
+    Ok(move |variant_threads: &str| per_case.get(variant_threads).copied().unwrap_or(all))
+}
+
+/// The plan's cases as A/B cases: each side's `run` options for one fork of the case.
+fn ab_cases(
+    args: &AbArgs,
+    plan: &Plan,
+    opts_threshold: impl Fn(&str) -> f64,
+) -> anyhow::Result<Vec<AbCase>> {
+    let think = head_think(args.head_think_work.as_deref(), args.run.think_work)?;
+    let per_fork = RunArgs {
+        samples: Some(args.run.samples.unwrap_or(1)),
+        ..args.run.clone()
     };
-    if args.cs_work != 0 {
-        push("--cs-work", args.cs_work.to_string());
-    }
-    if args.batch != 64 {
-        push("--batch", args.batch.to_string());
-    }
-    if args.seed != 0x5eed {
-        push("--seed", args.seed.to_string());
-    }
-    if args.stall_timeout != Duration::from_secs(5) {
-        push(
-            "--stall-timeout",
-            humantime::format_duration(args.stall_timeout).to_string(),
-        );
-    }
-    out
-}
-
-fn think_args(n: u32) -> Vec<String> {
-    if n == 0 {
-        Vec::new()
-    } else {
-        vec!["--think-work".into(), n.to_string()]
-    }
+    let fork_plan = Plan::from_args(&per_fork, crate::machine::available_cpus().len())?;
+    Ok(plan
+        .cases()
+        .into_iter()
+        .map(|(variant, threads)| {
+            let key = format!("{}@{threads}/{}", variant.name, plan.placement.name());
+            let base_args = case_args(&per_fork, &fork_plan, variant.name, threads);
+            let head_args = RunArgs {
+                think_work: think(&format!("{}@{threads}", variant.name)),
+                ..base_args.clone()
+            };
+            AbCase {
+                threshold: opts_threshold(&key),
+                key,
+                base_args,
+                head_args,
+            }
+        })
+        .collect())
 }
 
 /// Runs the A/B described by `args`; `argv` is recorded in both results files.
 pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
-    if args.run.samples.is_some() {
+    if args.run.forks != 1 {
         return Err(UsageError::new(
-            "--samples: contend ab chooses the number of pairs itself (see --budget)",
+            "--forks: contend ab chooses the number of forks itself (see --budget)",
         )
         .into());
     }
     if args.run.label.is_some() {
         return Err(UsageError::new("--label: contend ab labels its sides base and head").into());
     }
-    let base_bin = std::fs::canonicalize(&args.base)
-        .ok()
-        .filter(|p| p.is_file())
-        .ok_or_else(|| {
-            UsageError::new(format!(
-                "--base {}: no such file (give the base build's contend binary)",
-                args.base.display()
-            ))
-        })?;
-    let head_bin = std::env::current_exe()
-        .map_err(|e| UsageError::new(format!("cannot find the running binary: {e}")))?;
+    let base_bin = executable(&args.base, "--base")?;
+    let head_bin = match &args.head {
+        Some(h) => executable(h, "--head")?,
+        None => std::env::current_exe()
+            .map_err(|e| UsageError::new(format!("cannot find the running binary: {e}")))?,
+    };
     let opts = crate::compare_cmd::options(
         &args.gate.threshold,
         args.gate.confidence,
         args.gate.config.as_deref(),
     )?;
+    let fail_on: FailOn = args.gate.fail_on.into();
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
     let budget = args.budget.unwrap_or_else(|| default_budget(plan.quick));
+    let cases = ab_cases(args, &plan, |key| opts.thresholds.for_key(key))?;
     let out = crate::output::OutputDir::prepare(&plan.out_dir)?;
     let work = out.path(&format!(".ab-work-{}", std::process::id()));
-
-    let timing = &plan.timing;
-    let common = {
-        let mut a: Vec<String> = vec![
-            "--placement".into(),
-            plan.placement.name().into(),
-            "--samples".into(),
-            "1".into(),
-            "--warmup".into(),
-            humantime::format_duration(timing.warmup).to_string(),
-            "--duration".into(),
-            humantime::format_duration(timing.duration).to_string(),
-            "--no-overhead".into(),
-        ];
-        a.extend(knob_args(&args.run));
-        a
-    };
-    let cases: Vec<AbCase> = plan
-        .cases()
-        .into_iter()
-        .map(|(variant, threads)| {
-            let key = format!("{}@{threads}/{}", variant.name, plan.placement.name());
-            let mut a = vec![
-                "--workloads".to_string(),
-                variant.name.to_string(),
-                "--threads".into(),
-                threads.to_string(),
-            ];
-            a.extend(common.iter().cloned());
-            AbCase {
-                threshold: opts.thresholds.for_key(&key),
-                key,
-                args: a,
-            }
-        })
-        .collect();
-    let head_think = args.head_think_work.unwrap_or(args.run.think_work);
     let base = Side {
         name: "base",
         binary: base_bin,
-        work_dir: work.join("base"),
-        extra_args: think_args(args.run.think_work),
+        scratch: work.join("base"),
     };
     let head = Side {
         name: "head",
         binary: head_bin,
-        work_dir: work.join("head"),
-        extra_args: think_args(head_think),
+        scratch: work.join("head"),
     };
-    let timeout =
-        (timing.warmup + timing.duration) * 10 + timing.stall_timeout + Duration::from_secs(5);
+    // Both builds must understand every option the cases use, before anything is measured.
+    for (side, args) in [(&base, &cases[0].base_args), (&head, &cases[0].head_args)] {
+        let argv = crate::forward::to_argv(args);
+        if let Err(why) = crate::forward::check_understood(&side.binary, &argv, &work.join("help"))
+        {
+            let _ = std::fs::remove_dir_all(&work);
+            return Err(UsageError::new(format!("{}: {why}", side.name)).into());
+        }
+    }
+    let timeout = crate::fork::timeout(&Plan::from_args(
+        &RunArgs {
+            samples: Some(args.run.samples.unwrap_or(1)),
+            ..args.run.clone()
+        },
+        crate::machine::available_cpus().len(),
+    )?);
     let rule = StoppingRule {
         confidence: opts.confidence,
         ..StoppingRule::default()
@@ -171,51 +181,31 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             .expect("static template")
             .progress_chars("=> "),
     );
+    let budget_label = humantime::format_duration(Duration::from_secs(budget.as_secs()));
     let thresholds: Vec<f64> = cases.iter().map(|c| c.threshold).collect();
     let result = schedule::run(
         &rule,
         &thresholds,
         |i, _pair, order| {
-            let case = &cases[i];
-            let sides = match order {
-                Order::BaseFirst => [&base, &head],
-                Order::HeadFirst => [&head, &base],
-            };
-            let mut got: [Option<Measured>; 2] = [None, None];
-            for (slot, side) in got.iter_mut().zip(sides) {
-                match side.sample(&case.args, &case.key, timeout) {
-                    Ok(m) => *slot = Some(m),
-                    Err(SampleError::Fatal(msg)) => return Err(UsageError::new(msg)),
-                    Err(SampleError::NotComparable(why)) => {
-                        return Ok(PairResult::NotComparable(why));
-                    }
-                    Err(SampleError::Unusable(why)) => {
-                        bar.suspend(|| eprintln!("{}: pair dropped, {why}", case.key));
-                        return Ok(PairResult::Discard(why));
-                    }
-                }
+            let r = sampler::pair(&cases[i], &base, &head, order, timeout)?;
+            if let PairResult::Discard { why, .. } = &r {
+                bar.suspend(|| eprintln!("{}: pair measured again, {why}", cases[i].key));
             }
-            let [a, b] = got.map(|m| m.expect("both sides sampled"));
-            Ok(match order {
-                Order::BaseFirst => PairResult::Pair { base: a, head: b },
-                Order::HeadFirst => PairResult::Pair { base: b, head: a },
-            })
+            Ok::<_, UsageError>(r)
         },
         || start.elapsed() < budget,
         |event| {
             bar.set_position(start.elapsed().as_secs().min(budget.as_secs()));
             match event {
                 Event::Round { undecided, look } => bar.set_message(format!(
-                    "{}: {undecided} case(s) undecided, sampling up to {look} pairs",
-                    humantime::format_duration(Duration::from_secs(budget.as_secs()))
+                    "{budget_label}: {undecided} case(s) undecided, sampling up to {look} pairs"
                 )),
                 Event::Pair {
                     case,
                     pairs,
                     target,
                 } => bar.set_message(format!(
-                    "{}: {} pair {pairs}/{target}",
-                    humantime::format_duration(Duration::from_secs(budget.as_secs())),
+                    "{budget_label}: {} pair {pairs}/{target}",
                     cases[case].key
                 )),
                 Event::Done {
@@ -240,46 +230,52 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let runs = result?;
     let elapsed = start.elapsed();
 
-    let files = SideFiles::build(&runs, &plan, &argv, &started_at, head_think);
+    let files = SideFiles::build(&runs, &plan, &argv, &started_at);
     let base_path = out.path(BASE_FILE);
     let head_path = out.path(HEAD_FILE);
     write_json(&base_path, &files.base)?;
     write_json(&head_path, &files.head)?;
 
+    let dropped: usize = runs.iter().map(|r| r.dropped.len()).sum();
+    let kept: usize = runs.iter().map(|r| r.kept_disturbed).sum();
     let mut comparison = Comparison {
         method: Method::Paired,
         confidence: rule.per_look_confidence(),
         machines_differ: false,
-        notes: vec![format!(
-            "interleaved A/B on one machine, one process per sample (order alternating A B, B A); \
-             looks at {:?} pairs, each at {} so {} overall; budget {} ({} used)",
-            rule.looks(),
-            percent(rule.per_look_confidence()),
-            percent(rule.confidence),
-            humantime::format_duration(budget),
-            humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
-        )],
+        notes: vec![
+            format!(
+                "interleaved A/B on one machine, one fresh process (fork) per side and pair, order \
+                 alternating (A B, B A); looks at {:?} pairs, each at {} so {} overall; budget {} \
+                 ({} used)",
+                rule.looks(),
+                percent(rule.per_look_confidence()),
+                percent(rule.confidence),
+                humantime::format_duration(budget),
+                humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
+            ),
+            format!(
+                "{dropped} pair(s) dropped and measured again because a member was disturbed; \
+                 {kept} disturbed pair(s) kept after a case used its drops"
+            ),
+            format!(
+                "base {}, head {}",
+                describe_tool(&files.base.tool),
+                describe_tool(&files.head.tool)
+            ),
+        ],
         rows: Vec::new(),
     };
-    comparison.notes.push(format!(
-        "base {}, head {}",
-        describe_tool(&files.base.tool),
-        describe_tool(&files.head.tool)
-    ));
-    if head_think != args.run.think_work {
+    if cases
+        .iter()
+        .any(|c| c.head_args.think_work != c.base_args.think_work)
+    {
         comparison.notes.push(format!(
-            "calibration: head runs with --think-work {head_think}, base with {}",
+            "calibration: the head runs with more --think-work than the base ({})",
             args.run.think_work
         ));
     }
     for (i, (case, run)) in cases.iter().zip(&runs).enumerate() {
-        comparison.rows.push(row(
-            case,
-            run,
-            files.base_cases[i],
-            files.head_cases[i],
-            &files,
-        ));
+        comparison.rows.push(row(case, run, i, &files));
     }
     print!("{}", render_compare_table(&comparison));
     println!(
@@ -292,178 +288,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     write_output(
         &out.path(GATE_FILE),
-        &gate_json(&comparison, &runs, elapsed),
+        &gate_json(&comparison, &runs, elapsed, fail_on),
     )?;
-    Ok(ExitCode::from(comparison.exit_code() as u8))
-}
-
-fn percent(f: f64) -> String {
-    let s = format!("{:.2}", f * 100.0);
-    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
-}
-
-fn describe_tool(t: &Tool) -> String {
-    match &t.git_commit {
-        Some(c) => format!("{} {} ({c})", t.name, t.version),
-        None => format!("{} {}", t.name, t.version),
-    }
-}
-
-fn write_json(path: &Path, results: &Results) -> Result<(), UsageError> {
-    let json = serde_json::to_string_pretty(results).expect("results serialize");
-    write_output(path, &json)
-}
-
-/// Both sides' results files, and which case index each A/B case became (if measured).
-struct SideFiles {
-    base: Results,
-    head: Results,
-    base_cases: Vec<Option<usize>>,
-    head_cases: Vec<Option<usize>>,
-}
-
-impl SideFiles {
-    fn build(
-        runs: &[CaseRun<Measured>],
-        plan: &Plan,
-        argv: &[String],
-        started_at: &str,
-        head_think: u32,
-    ) -> SideFiles {
-        let side = |label: &str, pick: &dyn Fn(&(Measured, Measured)) -> &Measured, think: u32| {
-            let first = runs.iter().flat_map(|r| r.pairs.first()).map(pick).next();
-            let mut config = crate::run::config(plan);
-            config.samples = runs.iter().map(|r| r.pairs.len()).max().unwrap_or(0) as u32;
-            config.params.insert("think_work".into(), u64::from(think));
-            let mut results = Results {
-                schema_version: SCHEMA_VERSION,
-                tool: first.map_or_else(crate::machine::tool, |m| m.results.tool.clone()),
-                label: label.into(),
-                command: argv.to_vec(),
-                started_at: started_at.into(),
-                config,
-                machine: first.map_or_else(
-                    || crate::machine::describe(Path::new(crate::machine::SYSFS_CPU)),
-                    |m| m.results.machine.clone(),
-                ),
-                overhead: None,
-                cases: Vec::new(),
-                race_detection: None,
-            };
-            let mut index = Vec::new();
-            for run in runs {
-                if run.pairs.is_empty() {
-                    index.push(None);
-                    continue;
-                }
-                let singles: Vec<&Case> = run
-                    .pairs
-                    .iter()
-                    .map(|p| &pick(p).results.cases[0])
-                    .collect();
-                index.push(Some(results.cases.len()));
-                results.cases.push(crate::merge::merge_cases(&singles));
-            }
-            (results, index)
-        };
-        let (base, base_cases) = side("base", &|p| &p.0, plan.params.think_work);
-        let (head, head_cases) = side("head", &|p| &p.1, head_think);
-        SideFiles {
-            base,
-            head,
-            base_cases,
-            head_cases,
-        }
-    }
-}
-
-/// The table row of one A/B case: the stopping rule's verdict and estimate, and why.
-fn row(
-    case: &AbCase,
-    run: &CaseRun<Measured>,
-    base_index: Option<usize>,
-    head_index: Option<usize>,
-    files: &SideFiles,
-) -> CaseComparison {
-    let base = base_index.map(|i| &files.base.cases[i]);
-    let head = head_index.map(|i| &files.head.cases[i]);
-    let med = |c: Option<&Case>| {
-        c.map(|c| median(&c.samples.iter().map(|s| s.throughput).collect::<Vec<_>>()))
-    };
-    let estimate = run.outcome.estimate().cloned();
-    let mut notes = Vec::new();
-    match &run.outcome {
-        Outcome::NotComparable(why) => notes.push(why.clone()),
-        Outcome::BudgetSpent { .. } => notes.push("time budget spent".into()),
-        Outcome::Exhausted { .. } => notes.push("undecided at the last look".into()),
-        Outcome::Decided { .. } => {}
-    }
-    if let Some(e) = &estimate
-        && let (_, Some(why)) = e.judge(case.threshold)
-    {
-        notes.push(why);
-    }
-    notes.push(format!("{} pairs", run.pairs.len()));
-    CaseComparison {
-        key: case.key.clone(),
-        verdict: run.outcome.verdict(),
-        threshold: case.threshold,
-        estimate,
-        base_median: med(base),
-        head_median: med(head),
-        unit: head.or(base).map_or_else(String::new, |c| c.unit.clone()),
-        p99_change: match (base, head) {
-            (Some(b), Some(h)) if b.latency.p99 > 0 && h.latency.p99 > 0 => {
-                Some(h.latency.p99 as f64 / b.latency.p99 as f64 - 1.0)
-            }
-            _ => None,
-        },
-        machines_differ: false,
-        notes,
-    }
-}
-
-/// Per-case verdicts as JSON (`ab-gate.json`), for scripts.
-fn gate_json(c: &Comparison, runs: &[CaseRun<Measured>], elapsed: Duration) -> String {
-    let rows: Vec<serde_json::Value> = c
-        .rows
-        .iter()
-        .zip(runs)
-        .map(|(r, run)| {
-            let cv = |pick: fn(&(Measured, Measured)) -> &Measured| {
-                let t: Vec<f64> = run
-                    .pairs
-                    .iter()
-                    .map(|p| schedule::Throughput::throughput(pick(p)))
-                    .collect();
-                (t.len() >= 2).then(|| contend_reports::stats::summarize(&t).cv)
-            };
-            let e = r.estimate.as_ref();
-            serde_json::json!({
-                "key": r.key,
-                "verdict": r.verdict.name(),
-                "fails_gate": r.fails_gate(),
-                "threshold": r.threshold,
-                "pairs": run.pairs.len(),
-                "ratio": e.map(|e| e.ratio),
-                "interval": e.and_then(|e| e.interval).map(|(lo, hi)| vec![lo, hi]),
-                "mdc": e.map(|e| if e.mdc.is_finite() { Some(e.mdc) } else { None }),
-                "base_cv": cv(|p| &p.0),
-                "head_cv": cv(|p| &p.1),
-                "notes": r.notes,
-            })
-        })
-        .collect();
-    let counts: BTreeMap<&str, usize> = Verdict::ALL
-        .iter()
-        .map(|&v| (v.name(), c.count(v)))
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({
-        "exit_code": c.exit_code(),
-        "confidence_per_look": c.confidence,
-        "elapsed_s": elapsed.as_secs_f64(),
-        "counts": counts,
-        "cases": rows,
-    }))
-    .expect("json serializes")
+    Ok(ExitCode::from(comparison.exit_code_with(fail_on) as u8))
 }

@@ -34,6 +34,22 @@ use crate::stats::median;
 /// even for suites of 20-40 cases each compared once.
 pub const DEFAULT_CONFIDENCE: f64 = 0.99;
 
+/// Which verdicts fail the gate (exit 1).
+///
+/// The default, `Regressed`, fails only on evidence: a broken head, or a case whose whole
+/// interval lies beyond the slowdown threshold. An inconclusive case (the run could not resolve
+/// the threshold's size of change on this machine) passes, with its MDC shown: on noisy shared
+/// runners failing on "cannot tell" would fail most pull requests for reasons unrelated to them,
+/// and a gate that always fails gets switched off. `Inconclusive` is for teams that would rather
+/// re-run or lengthen the budget than let an unresolved case through: it also fails on
+/// inconclusive and not-comparable cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    #[default]
+    Regressed,
+    Inconclusive,
+}
+
 /// How to compare: confidence of the intervals and the per-case thresholds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
@@ -103,9 +119,19 @@ impl Comparison {
         self.rows.iter().any(CaseComparison::fails_gate)
     }
 
-    /// The CLI's exit status: 1 when something regressed, else 0 (bad input is 2, at the CLI).
+    /// The CLI's exit status under the default policy ([`FailOn::Regressed`]): 1 when a head is
+    /// broken or something regressed, else 0 (bad input is 2, at the CLI).
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.has_regression())
+        self.exit_code_with(FailOn::Regressed)
+    }
+
+    /// The CLI's exit status under `policy`.
+    pub fn exit_code_with(&self, policy: FailOn) -> i32 {
+        let strict = |r: &CaseComparison| {
+            policy == FailOn::Inconclusive
+                && matches!(r.verdict, Verdict::Inconclusive | Verdict::NotComparable)
+        };
+        i32::from(self.has_regression() || self.rows.iter().any(strict))
     }
 
     /// How many rows have `verdict`.

@@ -44,15 +44,19 @@ impl Order {
 pub enum PairResult<S> {
     /// Both sides measured and validated.
     Pair { base: S, head: S },
-    /// A side failed validation, timed out or crashed: the case stops and is not comparable.
+    /// The head failed validation, deadlocked, crashed, timed out or did no work where the base
+    /// ran fine: the case stops, `broken`, and fails the gate.
+    Broken(String),
+    /// The base could not be measured (or neither side could): the case stops, not comparable.
     NotComparable(String),
-    /// A side's sample is unusable but not wrong (e.g. no work in the window): the pair is
-    /// dropped and measured again, up to [`MAX_DISCARDS`] times per case.
-    Discard(String),
+    /// Both sides measured, but for a reason that does not depend on which build is which (e.g.
+    /// a member was disturbed by steal time or preemption) the pair should be measured again.
+    /// After [`MAX_DISCARDS`] drops in a case, such pairs are kept as measured.
+    Discard { why: String, base: S, head: S },
 }
 
-/// Dropped pairs a case may have before it is not comparable.
-pub const MAX_DISCARDS: usize = 3;
+/// Pairs a case may drop and measure again; later ones are kept (and counted as kept).
+pub const MAX_DISCARDS: usize = 5;
 
 /// How a case's sampling ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +74,9 @@ pub enum Outcome {
         verdict: Verdict,
         estimate: Option<Estimate>,
     },
-    /// A side could not be trusted; never counted.
+    /// The head is broken (see [`PairResult::Broken`]).
+    Broken(String),
+    /// The base could not be measured; never counted.
     NotComparable(String),
 }
 
@@ -79,6 +85,7 @@ impl Outcome {
         match self {
             Outcome::Decided { verdict, .. } | Outcome::BudgetSpent { verdict, .. } => *verdict,
             Outcome::Exhausted { .. } => Verdict::Inconclusive,
+            Outcome::Broken(_) => Verdict::Broken,
             Outcome::NotComparable(_) => Verdict::NotComparable,
         }
     }
@@ -87,7 +94,7 @@ impl Outcome {
         match self {
             Outcome::Decided { estimate, .. } | Outcome::Exhausted { estimate } => Some(estimate),
             Outcome::BudgetSpent { estimate, .. } => estimate.as_ref(),
-            Outcome::NotComparable(_) => None,
+            Outcome::Broken(_) | Outcome::NotComparable(_) => None,
         }
     }
 }
@@ -98,6 +105,10 @@ pub struct CaseRun<S> {
     /// `(base, head)` in the order measured.
     pub pairs: Vec<(S, S)>,
     pub outcome: Outcome,
+    /// Why pairs were dropped and measured again (symmetric reasons only), in order.
+    pub dropped: Vec<String>,
+    /// Pairs kept although a member was disturbed, because the case had used its drops.
+    pub kept_disturbed: usize,
 }
 
 /// What happened, for progress output.
@@ -123,7 +134,8 @@ enum State<S> {
     Sampling {
         pairs: Vec<(S, S)>,
         target: usize,
-        discards: Vec<String>,
+        dropped: Vec<String>,
+        kept_disturbed: usize,
     },
     Done(CaseRun<S>),
 }
@@ -148,7 +160,8 @@ where
         .map(|_| State::Sampling {
             pairs: Vec::new(),
             target: first,
-            discards: Vec::new(),
+            dropped: Vec::new(),
+            kept_disturbed: 0,
         })
         .collect();
     let mut out_of_time = false;
@@ -198,21 +211,32 @@ where
                             target,
                         });
                     }
+                    PairResult::Broken(why) => {
+                        finish(&mut states, i, Outcome::Broken(why), &mut event);
+                    }
                     PairResult::NotComparable(why) => {
                         finish(&mut states, i, Outcome::NotComparable(why), &mut event);
                     }
-                    PairResult::Discard(why) => {
-                        let State::Sampling { discards, .. } = &mut states[i] else {
+                    PairResult::Discard { why, base, head } => {
+                        let State::Sampling {
+                            pairs,
+                            dropped,
+                            kept_disturbed,
+                            ..
+                        } = &mut states[i]
+                        else {
                             continue;
                         };
-                        discards.push(why);
-                        if discards.len() > MAX_DISCARDS {
-                            let why = format!(
-                                "{} unusable samples: {}",
-                                discards.len(),
-                                discards.join("; ")
-                            );
-                            finish(&mut states, i, Outcome::NotComparable(why), &mut event);
+                        if dropped.len() < MAX_DISCARDS {
+                            dropped.push(why);
+                        } else {
+                            *kept_disturbed += 1;
+                            pairs.push((base, head));
+                            event(Event::Pair {
+                                case: i,
+                                pairs: n + 1,
+                                target,
+                            });
                         }
                     }
                 }
@@ -277,8 +301,16 @@ fn finish<S>(
     let placeholder = State::Done(CaseRun {
         pairs: Vec::new(),
         outcome: Outcome::NotComparable(String::new()),
+        dropped: Vec::new(),
+        kept_disturbed: 0,
     });
-    let State::Sampling { pairs, .. } = std::mem::replace(&mut states[i], placeholder) else {
+    let State::Sampling {
+        pairs,
+        dropped,
+        kept_disturbed,
+        ..
+    } = std::mem::replace(&mut states[i], placeholder)
+    else {
         unreachable!("only sampling cases finish")
     };
     event(Event::Done {
@@ -286,7 +318,12 @@ fn finish<S>(
         pairs: pairs.len(),
         outcome: &outcome,
     });
-    states[i] = State::Done(CaseRun { pairs, outcome });
+    states[i] = State::Done(CaseRun {
+        pairs,
+        outcome,
+        dropped,
+        kept_disturbed,
+    });
 }
 
 fn throughputs<S: Throughput>(pairs: &[(S, S)]) -> (Vec<f64>, Vec<f64>) {
@@ -297,195 +334,4 @@ fn throughputs<S: Throughput>(pairs: &[(S, S)]) -> (Vec<f64>, Vec<f64>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use contend_reports::compare::simulate::SplitMix64;
-
-    /// A fake sampler: case `i` has head/base ratio `ratios[i]` and lognormal noise `cvs[i]`.
-    fn fake(
-        ratios: Vec<f64>,
-        cvs: Vec<f64>,
-        log: &mut Vec<(usize, usize, Order)>,
-    ) -> impl FnMut(usize, usize, Order) -> Result<PairResult<f64>, String> + '_ {
-        let mut rng = SplitMix64::new(42);
-        move |case, pair, order| {
-            log.push((case, pair, order));
-            let cv = cvs[case];
-            Ok(PairResult::Pair {
-                base: rng.lognormal(1e6, cv),
-                head: rng.lognormal(1e6 * ratios[case], cv),
-            })
-        }
-    }
-
-    #[test]
-    fn quiet_cases_stop_at_the_first_look_and_noisy_ones_get_more_pairs() {
-        let mut log = Vec::new();
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05, 0.05, 0.05],
-            fake(vec![1.0, 0.8, 1.0], vec![0.005, 0.005, 0.08], &mut log),
-            || true,
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(runs[0].pairs.len(), 10);
-        assert_eq!(runs[0].outcome.verdict(), Verdict::Unchanged);
-        assert_eq!(runs[1].pairs.len(), 10);
-        assert_eq!(runs[1].outcome.verdict(), Verdict::Regressed);
-        assert!(runs[2].pairs.len() > 10, "{}", runs[2].pairs.len());
-        assert!([20, 40, 80].contains(&runs[2].pairs.len()));
-        assert_eq!(log.len(), runs.iter().map(|r| r.pairs.len()).sum::<usize>());
-    }
-
-    #[test]
-    fn pairs_alternate_their_order_and_cases_take_turns() {
-        let mut log = Vec::new();
-        run(
-            &StoppingRule::default(),
-            &[0.05, 0.05],
-            fake(vec![1.0, 1.0], vec![0.005, 0.005], &mut log),
-            || true,
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(
-            &log[..4],
-            &[
-                (0, 0, Order::BaseFirst),
-                (1, 0, Order::BaseFirst),
-                (0, 1, Order::HeadFirst),
-                (1, 1, Order::HeadFirst)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_spent_budget_stops_every_case_with_the_final_analysis() {
-        let mut log = Vec::new();
-        let mut left = 25;
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05, 0.05],
-            fake(vec![1.0, 1.0], vec![0.3, 0.3], &mut log),
-            || {
-                left -= 1;
-                left >= 0
-            },
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(log.len(), 25);
-        for r in &runs {
-            assert!(matches!(r.outcome, Outcome::BudgetSpent { .. }));
-            assert_eq!(r.outcome.verdict(), Verdict::Inconclusive);
-            assert!(r.outcome.estimate().unwrap().mdc > 0.05);
-        }
-        assert_eq!(runs[0].pairs.len() + runs[1].pairs.len(), 25);
-    }
-
-    #[test]
-    fn no_budget_at_all_is_inconclusive_without_an_estimate() {
-        let mut log = Vec::new();
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05],
-            fake(vec![1.0], vec![0.01], &mut log),
-            || false,
-            |_| {},
-        )
-        .unwrap();
-        assert!(log.is_empty());
-        assert_eq!(
-            runs[0].outcome,
-            Outcome::BudgetSpent {
-                verdict: Verdict::Inconclusive,
-                estimate: None
-            }
-        );
-    }
-
-    #[test]
-    fn a_case_that_cannot_be_compared_stops_and_the_others_go_on() {
-        let mut calls = 0;
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05, 0.05],
-            |case, _, _| {
-                calls += 1;
-                Ok::<_, String>(if case == 0 && calls > 3 {
-                    PairResult::NotComparable("base: failed validation".into())
-                } else {
-                    PairResult::Pair {
-                        base: 100.0,
-                        head: 100.0 + calls as f64 * 1e-3,
-                    }
-                })
-            },
-            || true,
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(
-            runs[0].outcome,
-            Outcome::NotComparable("base: failed validation".into())
-        );
-        assert_eq!(runs[1].pairs.len(), 10);
-    }
-
-    #[test]
-    fn unusable_pairs_are_measured_again_a_few_times() {
-        let mut calls = 0;
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05, 0.05],
-            |case, _, _| {
-                calls += 1;
-                Ok::<_, String>(match (case, calls) {
-                    (0, 1) => PairResult::Discard("head: no work in the window".into()),
-                    (1, _) => PairResult::Discard("base: no work in the window".into()),
-                    _ => PairResult::Pair {
-                        base: 100.0,
-                        head: 100.0,
-                    },
-                })
-            },
-            || true,
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(runs[0].pairs.len(), 10);
-        assert_eq!(runs[0].outcome.verdict(), Verdict::Unchanged);
-        assert!(runs[1].pairs.is_empty());
-        assert!(
-            matches!(&runs[1].outcome, Outcome::NotComparable(why) if why.starts_with("4 unusable"))
-        );
-    }
-
-    #[test]
-    fn a_sampler_error_aborts_the_run() {
-        let r = run(
-            &StoppingRule::default(),
-            &[0.05],
-            |_, _, _| Err::<PairResult<f64>, _>("base does not run"),
-            || true,
-            |_| {},
-        );
-        assert_eq!(r.unwrap_err(), "base does not run");
-    }
-
-    #[test]
-    fn undecided_cases_end_inconclusive_at_the_last_look() {
-        let mut log = Vec::new();
-        let runs = run(
-            &StoppingRule::default(),
-            &[0.05],
-            fake(vec![1.0], vec![0.4], &mut log),
-            || true,
-            |_| {},
-        )
-        .unwrap();
-        assert_eq!(runs[0].pairs.len(), 80);
-        assert!(matches!(runs[0].outcome, Outcome::Exhausted { .. }));
-    }
-}
+mod tests;
