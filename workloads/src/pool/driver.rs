@@ -7,6 +7,7 @@ use crossbeam_utils::{Backoff, CachePadded};
 
 use super::{Task, execute};
 use crate::proof::{check_delivery, mix64};
+use crate::spin::Think;
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Where workers get tasks: the part of a pool that differs between variants.
@@ -71,11 +72,16 @@ impl Tracker for ExactTracker {
 /// submitted but not completed (closed loop); at the window's close it stops submitting and
 /// closes the pool; workers finish every queued task, then return. Completed tasks count, so
 /// the up to `window` tasks drained after the close count too.
+///
+/// Think work (`--think-work`) is spent by the worker once per task, after it has reported the
+/// completion and before it takes the next task: outside the task's latency and any lock, and
+/// on the side that scales with the workers (the lone submitter would cap, not scale, the rate).
 pub struct Pool<S: TaskSource, T: Tracker> {
     source: S,
     tracker: T,
     window: u64,
     task_work: u32,
+    pub(crate) think: Think,
 }
 
 impl<S: TaskSource, T: Tracker> Pool<S, T> {
@@ -85,6 +91,7 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
             tracker: T::new(threads),
             window: p.pool_window(threads) as u64,
             task_work: p.task_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -103,8 +110,8 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
     }
 
     /// Takes the next task (waiting if none), runs it, records its submit-to-complete latency
-    /// (ns) and reports the completion; returns the task's result, or `None` once the pool is
-    /// closed and drained.
+    /// (ns), reports the completion and then thinks (`think_work`); returns the task's result,
+    /// or `None` once the pool is closed and drained.
     #[inline]
     pub fn work_one(
         &self,
@@ -116,6 +123,7 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         let result = execute(self.task_work, task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         self.tracker.complete(worker);
+        self.think.op();
         Some(result)
     }
 
