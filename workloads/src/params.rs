@@ -11,8 +11,8 @@ pub struct Params {
     /// - counter: one increment, by the worker (`actor-batched` too: per increment, not per message);
     /// - queue: one message, by its producer before stamping and sending it (outside its
     ///   latency); the one-thread burst thinks for the whole burst before sending it;
-    /// - pool: one task, by the worker that ran it, after reporting its completion (outside its
-    ///   latency), so per-task time grows by the same amount in every pool;
+    /// - pool: one task, by the worker that runs it, added to the task's body (so it is inside
+    ///   the task's latency, like `task_work`): per-task time grows alike in every pool;
     /// - matmul: one row of a work unit (a 64-row block; a 64-row k-slice for `racy-overlap`), by
     ///   the worker before it runs the unit: n x think_work iterations per n x n product;
     /// - deadlock: one transfer, after both locks are released.

@@ -30,8 +30,8 @@ pub struct Done {
 
 /// Workers `0..threads` loop on `jobs.recv()`; the helper thread submits (keeping at most the
 /// window in flight), collects results, and at the close drains every outstanding result and
-/// then sends each worker a `Stop`. A worker thinks (`--think-work`) once per task, after it
-/// sent the result (outside the task's latency), as in the other pools.
+/// then sends each worker a `Stop`. A worker adds `--think-work` to each task's body, as in the
+/// other pools (see [`super::Pool`]).
 pub struct ChannelWorkers {
     jobs_tx: Sender<Job>,
     jobs_rx: Receiver<Job>,
@@ -73,13 +73,14 @@ impl ChannelWorkers {
     }
 
     /// A worker's step: receives a job (waiting), runs it, records its submit-to-complete
-    /// latency (ns), sends the result and thinks (`think_work`); false on `Stop`.
+    /// latency (ns) and sends the result; false on `Stop`. The task's body is extended by
+    /// `think_work` (see [`super::Pool`]).
     #[inline]
     pub fn work_one(&self, ctx: &mut WorkerCtx) -> bool {
         let Ok(Job::Run(task)) = self.jobs_rx.recv() else {
             return false;
         };
-        let result = execute(self.task_work, task.id);
+        let result = execute(self.think.op_within(self.task_work), task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         // The results channel has room for the whole window, so this never waits.
         self.results_tx
@@ -88,7 +89,6 @@ impl ChannelWorkers {
                 result,
             })
             .unwrap_or_else(|_| unreachable!("self holds the receiver"));
-        self.think.op();
         true
     }
 

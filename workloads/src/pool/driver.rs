@@ -73,9 +73,12 @@ impl Tracker for ExactTracker {
 /// closes the pool; workers finish every queued task, then return. Completed tasks count, so
 /// the up to `window` tasks drained after the close count too.
 ///
-/// Think work (`--think-work`) is spent by the worker once per task, after it has reported the
-/// completion and before it takes the next task: outside the task's latency and any lock, and
-/// on the side that scales with the workers (the lone submitter would cap, not scale, the rate).
+/// Think work (`--think-work`) is added to each task's body by the worker that runs it
+/// (`task_work + think_work` busy iterations in one run, outside any lock), so every pool's
+/// per-task time grows by the same amount: on the side that scales with the workers (the lone
+/// submitter would cap, not scale, the rate), and in one dependency chain with the task's own
+/// work (a separate spin after it hides its first ~50 iterations in the out-of-order shadow).
+/// It is therefore part of the submit-to-complete latency, like `task_work`.
 pub struct Pool<S: TaskSource, T: Tracker> {
     source: S,
     tracker: T,
@@ -109,9 +112,9 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         self.source.local(worker)
     }
 
-    /// Takes the next task (waiting if none), runs it, records its submit-to-complete latency
-    /// (ns), reports the completion and then thinks (`think_work`); returns the task's result,
-    /// or `None` once the pool is closed and drained.
+    /// Takes the next task (waiting if none), runs it (its body extended by `think_work`),
+    /// records its submit-to-complete latency (ns) and reports the completion; returns the
+    /// task's result, or `None` once the pool is closed and drained.
     #[inline]
     pub fn work_one(
         &self,
@@ -120,10 +123,9 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         worker: usize,
     ) -> Option<u64> {
         let task = self.source.next(local, worker)?;
-        let result = execute(self.task_work, task.id);
+        let result = execute(self.think.op_within(self.task_work), task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         self.tracker.complete(worker);
-        self.think.op();
         Some(result)
     }
 
