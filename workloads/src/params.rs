@@ -5,10 +5,11 @@
 pub struct Params {
     /// Busy iterations inside the critical section (or per message handled by an owner).
     pub cs_work: u32,
-    /// Busy iterations ([`crate::spin::busy`], ~2-3 ns each) per operation, between operations
-    /// and outside any lock, by the thread doing the operation; 0 (the default) costs nothing.
-    /// One operation is, per family:
-    /// - counter: one increment, by the worker (`actor-batched` too: per increment, not per message);
+    /// Busy iterations ([`crate::spin::busy`], ~2-3 ns each) per operation, outside any lock,
+    /// spent by the thread doing the operation; 0 (the default) costs nothing. One operation
+    /// is, per family:
+    /// - counter: one increment, by the worker, after it (`actor-batched` too: per increment,
+    ///   not per message);
     /// - queue: one message, by its producer before stamping and sending it (outside its
     ///   latency); the one-thread burst thinks for the whole burst before sending it;
     /// - pool: one task, by the worker that runs it, added to the task's body (so it is inside
