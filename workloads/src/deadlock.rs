@@ -5,7 +5,7 @@ use crate::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::catalog::{Family, Style, VariantInfo};
-use crate::spin::busy;
+use crate::spin::{Think, busy};
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 pub const VARIANTS: &[VariantInfo] = &[
@@ -53,7 +53,7 @@ pub struct Bank {
     /// Per thread: the account it holds while waiting for the other, or `NOT_WAITING`.
     holding: Box<[AtomicUsize]>,
     cs_work: u32,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl Bank {
@@ -69,7 +69,7 @@ impl Bank {
             waiting_for: slots(),
             holding: slots(),
             cs_work: p.cs_work,
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -106,7 +106,7 @@ impl Bank {
         *dst += 1;
         drop(b);
         drop(a);
-        busy(self.think_work);
+        self.think.op();
     }
 
     fn balance(&self, i: usize) -> i64 {
@@ -184,6 +184,21 @@ mod tests {
                 Outcome::Valid,
                 "{threads} threads"
             );
+        }
+    }
+
+    #[test]
+    fn think_work_is_spent_once_per_transfer_and_the_ledger_still_balances() {
+        let p = Params {
+            think_work: 3,
+            ..Params::default()
+        };
+        for threads in [1, 2, 3] {
+            let w = Bank::new(&p, threads, LockOrder::Global);
+            let check = run_sample(&w, threads, 10);
+            assert_eq!(check.outcome, Outcome::Valid, "{threads} threads");
+            assert!(check.ops > 0, "{threads} threads");
+            assert_eq!(w.think.thought(), check.ops, "{threads} threads");
         }
     }
 

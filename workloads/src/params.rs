@@ -5,7 +5,18 @@
 pub struct Params {
     /// Busy iterations inside the critical section (or per message handled by an owner).
     pub cs_work: u32,
-    /// Busy iterations between operations, outside any lock.
+    /// Busy iterations ([`crate::spin::busy`], ~2-3 ns each) per operation, outside any lock,
+    /// spent by the thread doing the operation; 0 (the default) costs nothing. One operation
+    /// is, per family:
+    /// - counter: one increment, by the worker, after it (`actor-batched` too: per increment,
+    ///   not per message);
+    /// - queue: one message, by its producer before stamping and sending it (outside its
+    ///   latency); the one-thread burst thinks for the whole burst before sending it;
+    /// - pool: one task, by the worker that runs it, added to the task's body (so it is inside
+    ///   the task's latency, like `task_work`): per-task time grows alike in every pool;
+    /// - matmul: one row of a work unit (a 64-row block; a 64-row k-slice for `racy-overlap`), by
+    ///   the worker before it runs the unit: n x think_work iterations per n x n product;
+    /// - deadlock: one transfer, after both locks are released.
     pub think_work: u32,
     /// Increments an actor client batches into one message (`counter/actor-batched`).
     pub batch: u32,

@@ -10,6 +10,15 @@ use crate::{Outcome, SampleCheck, WorkerCtx, WorkerTally, Workload};
 /// Runs one sample of `workload` with `threads` workers (plus its helpers) for about `millis` ms
 /// after the first unit of work.
 pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> SampleCheck {
+    run_sample_with_tallies(workload, threads, millis).0
+}
+
+/// As [`run_sample`], also returning every thread's tally (workers, then helpers).
+pub fn run_sample_with_tallies(
+    workload: &dyn Workload,
+    threads: usize,
+    millis: u64,
+) -> (SampleCheck, Vec<WorkerTally>) {
     let total = threads + workload.helper_threads();
     let stop = AtomicBool::new(false);
     let progress: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
@@ -39,7 +48,7 @@ pub fn run_sample(workload: &dyn Workload, threads: usize, millis: u64) -> Sampl
             .map(|h| h.join().expect("worker panicked"))
             .collect()
     });
-    workload.end_sample(&tallies)
+    (workload.end_sample(&tallies), tallies)
 }
 
 /// Serializes the racy-variant tests: a race needs its threads to overlap, which two cores

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::check_exact;
-use crate::spin::busy;
+use crate::spin::{Think, busy};
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Capacity of the owner's mailbox (messages).
@@ -25,7 +25,7 @@ pub struct Actor {
     owned: std::sync::atomic::AtomicU64,
     batch: u64,
     cs_work: u32,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl Actor {
@@ -37,7 +37,7 @@ impl Actor {
             owned: Default::default(),
             batch: u64::from(batch.max(1)),
             cs_work: p.cs_work,
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -103,7 +103,7 @@ impl Workload for Actor {
             if pending.get() == self.batch {
                 self.send(pending.replace(0));
             }
-            busy(self.think_work);
+            self.think.op();
         });
         if pending.get() > 0 {
             self.send(pending.get());

@@ -166,4 +166,50 @@ pub(crate) mod tests {
             );
         }
     }
+
+    #[test]
+    fn think_work_is_spent_once_per_increment_in_every_counter() {
+        let p = Params {
+            think_work: 3,
+            batch: 7,
+            ..Params::default()
+        };
+        let threads = 2;
+        let (locked, atomic) = (Locked::new(&p), Atomic::new(&p));
+        let (sharded, false_sharing) = (Sharded::new(&p, threads), FalseSharing::new(&p, threads));
+        let (actor, batched) = (Actor::new(&p, threads, 1), Actor::new(&p, threads, p.batch));
+        let racy = Racy::new(&p);
+        let cases: [(&str, &dyn crate::Workload, &crate::spin::Think); 7] = [
+            ("counter/mutex", &locked, &locked.think),
+            ("counter/atomic", &atomic, &atomic.think),
+            ("counter/sharded", &sharded, &sharded.think),
+            (
+                "counter/false-sharing",
+                &false_sharing,
+                &false_sharing.think,
+            ),
+            ("counter/actor", &actor, &actor.think),
+            ("counter/actor-batched", &batched, &batched.think),
+            ("counter/racy", &racy, &racy.think),
+        ];
+        for (name, w, think) in cases {
+            let check = run_sample(w, threads, 10);
+            assert!(check.ops > 0, "{name} did no work");
+            assert_eq!(
+                think.thought(),
+                check.ops,
+                "{name}: one think per increment"
+            );
+            if name != "counter/racy" {
+                assert_eq!(check.outcome, Outcome::Valid, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn think_work_zero_thinks_about_nothing() {
+        let w = Atomic::new(&Params::default());
+        assert!(run_sample(&w, 1, 5).ops > 0);
+        assert_eq!(w.think.thought(), 0);
+    }
 }

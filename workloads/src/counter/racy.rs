@@ -2,14 +2,14 @@
 
 use std::cell::UnsafeCell;
 
-use crate::spin::busy;
+use crate::spin::{Think, busy};
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// A `u64` that every worker reads, increments and writes back without synchronization.
 pub struct Racy {
     count: UnsafeCell<u64>,
     cs_work: u32,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 // SAFETY: it is NOT safe: concurrent unsynchronized access to `count` is a data race, which is
@@ -22,7 +22,7 @@ impl Racy {
         Racy {
             count: UnsafeCell::new(0),
             cs_work: p.cs_work,
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -36,7 +36,7 @@ impl Racy {
         busy(self.cs_work);
         // SAFETY: as above.
         unsafe { p.write_volatile(v + 1) };
-        busy(self.think_work);
+        self.think.op();
     }
 }
 

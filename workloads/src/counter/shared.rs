@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 
 use super::check_exact;
-use crate::spin::busy;
+use crate::spin::{Think, busy};
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// `counter/mutex`: one `u64` behind `std::sync::Mutex`.
 pub struct Locked {
     count: Mutex<u64>,
     cs_work: u32,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl Locked {
@@ -21,7 +21,7 @@ impl Locked {
         Locked {
             count: Mutex::new(0),
             cs_work: p.cs_work,
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -33,7 +33,7 @@ impl Locked {
             busy(self.cs_work);
             *c += 1;
         }
-        busy(self.think_work);
+        self.think.op();
     }
 
     fn value(&self) -> u64 {
@@ -59,14 +59,14 @@ impl Workload for Locked {
 /// `counter/atomic`: one `AtomicU64`, `fetch_add(1, Relaxed)` (a `lock xadd` on x86 whatever the ordering).
 pub struct Atomic {
     count: CachePadded<AtomicU64>,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl Atomic {
     pub fn new(p: &Params) -> Self {
         Atomic {
             count: CachePadded::new(AtomicU64::new(0)),
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -74,7 +74,7 @@ impl Atomic {
     #[inline]
     pub fn increment(&self) {
         self.count.fetch_add(1, Ordering::Relaxed);
-        busy(self.think_work);
+        self.think.op();
     }
 }
 
@@ -96,7 +96,7 @@ impl Workload for Atomic {
 /// `counter/sharded`: one atomic per thread, each on its own cache line; the count is their sum.
 pub struct Sharded {
     shards: Box<[CachePadded<AtomicU64>]>,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl Sharded {
@@ -105,7 +105,7 @@ impl Sharded {
             shards: (0..threads.max(1))
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -113,7 +113,7 @@ impl Sharded {
     #[inline]
     pub fn increment(&self, i: usize) {
         self.shards[i].fetch_add(1, Ordering::Relaxed);
-        busy(self.think_work);
+        self.think.op();
     }
 }
 
@@ -146,7 +146,7 @@ struct Line([AtomicU64; 8]);
 /// `counter/false-sharing`: like `Sharded`, but up to eight threads' counters share a cache line.
 pub struct FalseSharing {
     lines: Box<[Line]>,
-    think_work: u32,
+    pub(crate) think: Think,
 }
 
 impl FalseSharing {
@@ -155,7 +155,7 @@ impl FalseSharing {
             lines: (0..threads.max(1).div_ceil(8))
                 .map(|_| Line::default())
                 .collect(),
-            think_work: p.think_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -167,7 +167,7 @@ impl FalseSharing {
     #[inline]
     pub fn increment(&self, i: usize) {
         self.slot(i).fetch_add(1, Ordering::Relaxed);
-        busy(self.think_work);
+        self.think.op();
     }
 
     fn slots(&self) -> impl Iterator<Item = &AtomicU64> {

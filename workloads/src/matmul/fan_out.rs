@@ -6,6 +6,7 @@ use crate::sync::{Mutex, MutexGuard};
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::{Matrices, multiply_rows, proof};
+use crate::spin::Think;
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 enum Job {
@@ -30,7 +31,8 @@ struct Owned {
 /// back, and starts the next product once all are in (the window still open) or sends each
 /// worker a `Stop` (closed). As in `shared-rows`, the product in flight at the close completes
 /// and is validated but not counted. Buffers travel with the messages, so nothing is allocated
-/// after the first product and no memory is shared but the immutable A and B.
+/// after the first product and no memory is shared but the immutable A and B. A worker thinks
+/// (`--think-work`) per row of each block it receives, before it times the block.
 pub struct FanOut {
     m: Matrices,
     jobs_tx: Sender<Job>,
@@ -39,6 +41,7 @@ pub struct FanOut {
     results_rx: Receiver<(usize, Vec<f64>)>,
     owned: Mutex<Owned>,
     workers: usize,
+    pub(crate) think: Think,
 }
 
 impl FanOut {
@@ -61,6 +64,7 @@ impl FanOut {
             results_rx,
             owned: Mutex::new(owned),
             workers: threads,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -133,6 +137,8 @@ impl FanOut {
     fn worker(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let mut blocks = 0u64;
         while let Ok(Job::Block { b, mut buf }) = self.jobs_rx.recv() {
+            // At most BLOCK (64) rows: fits.
+            self.think.ops(self.m.rows(b).len() as u32);
             let start = ctx.now_ns();
             self.compute_block(b, &mut buf);
             ctx.record(ctx.now_ns() - start);

@@ -234,6 +234,49 @@ mod tests {
     }
 
     #[test]
+    fn think_work_does_not_break_validation() {
+        let p = Params {
+            think_work: 50,
+            ..small()
+        };
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            for threads in [1, 2] {
+                let w = (v.build)(&p, threads);
+                let check = run_sample(w.as_ref(), threads, 10);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn think_work_is_spent_once_per_row_of_every_unit_run() {
+        let p = Params {
+            think_work: 3,
+            ..small()
+        };
+        for threads in [1, 2] {
+            let (shared, fan_out) = (SharedRows::new(&p, threads), FanOut::new(&p, threads));
+            let racy = RacyOverlap::new(&p, threads);
+            let cases: [(&str, &dyn crate::Workload, &crate::spin::Think); 3] = [
+                ("matmul/shared-rows", &shared, &shared.schedule.think),
+                ("matmul/fan-out", &fan_out, &fan_out.think),
+                ("matmul/racy-overlap", &racy, &racy.schedule.think),
+            ];
+            for (name, w, think) in cases {
+                // `ops` products counted, plus the one completed after the close: n rows each.
+                let check = run_sample(w, threads, 10);
+                let rows = (check.ops + 1) * p.matrix_size as u64;
+                assert_eq!(think.thought(), rows, "{name} at {threads} threads");
+            }
+        }
+    }
+
+    #[test]
     fn the_kernel_matches_the_reference_block_by_block() {
         let m = Matrices::new(&small());
         let mut c = vec![0.0; m.n * m.n];

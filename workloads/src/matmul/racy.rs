@@ -18,7 +18,7 @@ use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 pub struct RacyOverlap {
     m: Matrices,
     c: Box<[UnsafeCell<f64>]>,
-    schedule: Schedule,
+    pub(super) schedule: Schedule,
     wrong: AtomicU64,
     bad_products: AtomicU64,
 }
@@ -34,7 +34,7 @@ impl RacyOverlap {
         let m = Matrices::new(p);
         RacyOverlap {
             c: (0..m.n * m.n).map(|_| UnsafeCell::new(0.0)).collect(),
-            schedule: Schedule::new(m.n.div_ceil(BLOCK)),
+            schedule: Schedule::new(m.n, p.think_work),
             m,
             wrong: AtomicU64::new(0),
             bad_products: AtomicU64::new(0),

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossbeam_utils::{Backoff, CachePadded};
 
+use super::BLOCK;
+use crate::spin::Think;
 use crate::{WorkerCtx, WorkerTally};
 
 /// Tickets `0, 1, 2, ...` name (product, unit) pairs: ticket `t` is unit `t % units` of
@@ -19,8 +21,15 @@ use crate::{WorkerCtx, WorkerTally};
 /// finisher acquires every unit of the product) -> `generation.store(Release)` -> the waiting
 /// threads' `generation.load(Acquire)` -> their writes for the next product. Products never
 /// overlap in time, so units of one product may write any cells units of other products touch.
+///
+/// Units are the `BLOCK`-row slices of an n-row matrix: unit `u` covers rows
+/// `u * BLOCK..min((u + 1) * BLOCK, n)` (of C for `shared-rows`, of B for `racy-overlap`). Think
+/// work (`--think-work`) is spent per row: before running a unit, once its product is open, the
+/// thread thinks for the unit's rows, outside the unit's recorded duration.
 pub struct Schedule {
+    n: usize,
     units: u64,
+    pub(crate) think: Think,
     ticket: CachePadded<AtomicU64>,
     finished: CachePadded<AtomicU64>,
     /// The product currently open (after the sample: the last product, completed).
@@ -29,9 +38,13 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn new(units: usize) -> Self {
+    /// The schedule of products of `n`-row matrices, thinking `think_work` iterations per row.
+    pub fn new(n: usize, think_work: u32) -> Self {
+        let n = n.max(1);
         Schedule {
-            units: units.max(1) as u64,
+            n,
+            units: n.div_ceil(BLOCK) as u64,
+            think: Think::new(think_work),
             ticket: Default::default(),
             finished: Default::default(),
             generation: Default::default(),
@@ -41,6 +54,13 @@ impl Schedule {
 
     pub fn units(&self) -> u64 {
         self.units
+    }
+
+    /// Rows of unit `u`.
+    fn rows(&self, u: u64) -> u32 {
+        let start = u as usize * BLOCK;
+        // At most BLOCK (64): fits.
+        (self.n - start).min(BLOCK) as u32
     }
 
     /// Rewinds to product 0 (no thread runs).
@@ -82,6 +102,7 @@ impl Schedule {
                 }
                 backoff.snooze();
             }
+            self.think.ops(self.rows(u));
             let start = ctx.now_ns();
             unit(product, u as usize);
             ctx.record(ctx.now_ns() - start);

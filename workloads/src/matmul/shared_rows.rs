@@ -13,7 +13,7 @@ pub struct SharedRows {
     c: Box<[UnsafeCell<f64>]>,
     /// Per block: 1 + the product that last wrote it (proves the last product wrote every block).
     stamps: Box<[AtomicU64]>,
-    schedule: Schedule,
+    pub(super) schedule: Schedule,
 }
 
 // SAFETY: C's cells are only written through `block_mut`, for the (product, block) ticket a
@@ -30,7 +30,7 @@ impl SharedRows {
         SharedRows {
             c: (0..m.n * m.n).map(|_| UnsafeCell::new(f64::NAN)).collect(),
             stamps: (0..blocks).map(|_| AtomicU64::new(0)).collect(),
-            schedule: Schedule::new(blocks),
+            schedule: Schedule::new(m.n, p.think_work),
             m,
         }
     }

@@ -7,6 +7,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 
 use super::{Task, execute};
 use crate::proof::{check_delivery, mix64};
+use crate::spin::Think;
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// The collector re-checks the window at least this often while waiting for results.
@@ -29,7 +30,8 @@ pub struct Done {
 
 /// Workers `0..threads` loop on `jobs.recv()`; the helper thread submits (keeping at most the
 /// window in flight), collects results, and at the close drains every outstanding result and
-/// then sends each worker a `Stop`.
+/// then sends each worker a `Stop`. A worker adds `--think-work` to each task's body, as in the
+/// other pools (see [`super::Pool`]).
 pub struct ChannelWorkers {
     jobs_tx: Sender<Job>,
     jobs_rx: Receiver<Job>,
@@ -38,6 +40,7 @@ pub struct ChannelWorkers {
     workers: usize,
     window: u64,
     task_work: u32,
+    pub(crate) think: Think,
 }
 
 impl ChannelWorkers {
@@ -53,6 +56,7 @@ impl ChannelWorkers {
             workers: threads,
             window: window as u64,
             task_work: p.task_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -69,13 +73,14 @@ impl ChannelWorkers {
     }
 
     /// A worker's step: receives a job (waiting), runs it, records its submit-to-complete
-    /// latency (ns) and sends the result; false on `Stop`.
+    /// latency (ns) and sends the result; false on `Stop`. The task's body is extended by
+    /// `think_work` (see [`super::Pool`]).
     #[inline]
     pub fn work_one(&self, ctx: &mut WorkerCtx) -> bool {
         let Ok(Job::Run(task)) = self.jobs_rx.recv() else {
             return false;
         };
-        let result = execute(self.task_work, task.id);
+        let result = execute(self.think.op_within(self.task_work), task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         // The results channel has room for the whole window, so this never waits.
         self.results_tx

@@ -7,6 +7,7 @@ use crossbeam_utils::{Backoff, CachePadded};
 
 use super::{Task, execute};
 use crate::proof::{check_delivery, mix64};
+use crate::spin::Think;
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Where workers get tasks: the part of a pool that differs between variants.
@@ -71,11 +72,19 @@ impl Tracker for ExactTracker {
 /// submitted but not completed (closed loop); at the window's close it stops submitting and
 /// closes the pool; workers finish every queued task, then return. Completed tasks count, so
 /// the up to `window` tasks drained after the close count too.
+///
+/// Think work (`--think-work`) is added to each task's body by the worker that runs it
+/// (`task_work + think_work` busy iterations in one run, outside any lock), so every pool's
+/// per-task time grows by the same amount: on the side that scales with the workers (the lone
+/// submitter would cap, not scale, the rate), and in one dependency chain with the task's own
+/// work (a separate spin after it hides its first ~50 iterations in the out-of-order shadow).
+/// It is therefore part of the submit-to-complete latency, like `task_work`.
 pub struct Pool<S: TaskSource, T: Tracker> {
     source: S,
     tracker: T,
     window: u64,
     task_work: u32,
+    pub(crate) think: Think,
 }
 
 impl<S: TaskSource, T: Tracker> Pool<S, T> {
@@ -85,6 +94,7 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
             tracker: T::new(threads),
             window: p.pool_window(threads) as u64,
             task_work: p.task_work,
+            think: Think::new(p.think_work),
         }
     }
 
@@ -102,9 +112,9 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         self.source.local(worker)
     }
 
-    /// Takes the next task (waiting if none), runs it, records its submit-to-complete latency
-    /// (ns) and reports the completion; returns the task's result, or `None` once the pool is
-    /// closed and drained.
+    /// Takes the next task (waiting if none), runs it (its body extended by `think_work`),
+    /// records its submit-to-complete latency (ns) and reports the completion; returns the
+    /// task's result, or `None` once the pool is closed and drained.
     #[inline]
     pub fn work_one(
         &self,
@@ -113,7 +123,7 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         worker: usize,
     ) -> Option<u64> {
         let task = self.source.next(local, worker)?;
-        let result = execute(self.task_work, task.id);
+        let result = execute(self.think.op_within(self.task_work), task.id);
         ctx.record(ctx.now_ns().saturating_sub(task.submit_ns));
         self.tracker.complete(worker);
         Some(result)

@@ -83,6 +83,7 @@ pub fn execute(task_work: u32, id: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spin::Think;
     use crate::testing::{run_sample, sample_until_damage};
     use crate::{Outcome, Params, WorkerTally, Workload};
 
@@ -131,6 +132,57 @@ mod tests {
                     "{}",
                     v.name
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn think_work_does_not_break_validation() {
+        let p = Params {
+            think_work: 100,
+            ..small()
+        };
+        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+            for threads in [1, 2] {
+                let w = (v.build)(&p, threads);
+                let check = run_sample(w.as_ref(), threads, 10);
+                assert_eq!(
+                    check.outcome,
+                    Outcome::Valid,
+                    "{} at {threads} threads",
+                    v.name
+                );
+                assert!(check.ops > 0, "{} at {threads} threads", v.name);
+            }
+        }
+    }
+
+    #[test]
+    fn think_work_is_spent_once_per_task_by_every_pool() {
+        let p = Params {
+            think_work: 3,
+            ..small()
+        };
+        for threads in [1, 2] {
+            let (shared, stealing) = (
+                SharedQueuePool::new(&p, threads),
+                WorkStealingPool::new(&p, threads),
+            );
+            let (channel, racy) = (
+                ChannelWorkers::new(&p, threads),
+                RacyCompletionPool::new(&p, threads),
+            );
+            let cases: [(&str, &dyn Workload, &Think); 4] = [
+                ("pool/shared-queue", &shared, &shared.think),
+                ("pool/work-stealing", &stealing, &stealing.think),
+                ("pool/channel-workers", &channel, &channel.think),
+                ("pool/racy-completion", &racy, &racy.think),
+            ];
+            for (name, w, think) in cases {
+                // Every pool's `ops` are the tasks its workers ran, racy or not.
+                let check = run_sample(w, threads, 10);
+                assert!(check.ops > 0, "{name} at {threads} threads ran nothing");
+                assert_eq!(think.thought(), check.ops, "{name} at {threads} threads");
             }
         }
     }

@@ -8,6 +8,7 @@ use crossbeam_utils::{Backoff, CachePadded};
 use super::Msg;
 use super::channels::Channel;
 use crate::proof::check_delivery;
+use crate::spin::Think;
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Producers tell the watchdog they progress once per this many messages.
@@ -25,6 +26,11 @@ const MAX_FLUSH_EVERY: u64 = 32;
 /// messages), not the backlog of a saturated queue. The credit wait spins, then yields
 /// (crossbeam `Backoff`), identically for every variant.
 ///
+/// Think work (`--think-work`): a producer spends it once per message, after its credit wait and
+/// before it stamps and sends the message, so it slows the send rate but is not part of any
+/// message's sojourn. The one-thread burst spends the whole burst's think work before the
+/// burst's first send, for the same reason.
+///
 /// End of sample: a producer stops at the window's close; the last one to stop enqueues one
 /// sentinel per consumer. Queues are FIFO, so a consumer that dequeues a sentinel knows every
 /// message was dequeued before it; consumers therefore drain the (at most producers x window)
@@ -38,6 +44,7 @@ pub struct Queue<C: Channel> {
     burst: usize,
     flush_every: u64,
     payload_bytes: usize,
+    pub(crate) think: Think,
     /// Per producer: how many of its messages consumers have received (returned credits).
     credits: Box<[CachePadded<AtomicU64>]>,
     /// Producers that have stopped sending in this sample.
@@ -57,6 +64,7 @@ impl<C: Channel> Queue<C> {
             burst: p.queue_window().min(p.capacity.max(1)),
             flush_every: (window / 2).clamp(1, MAX_FLUSH_EVERY),
             payload_bytes: p.payload_bytes,
+            think: Think::new(p.think_work),
             credits: (0..producers)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
@@ -100,6 +108,7 @@ impl<C: Channel> Queue<C> {
                 backoff.snooze();
             }
             backoff.reset();
+            self.think.op();
             sum = sum.wrapping_add(self.produce(ctx, p, seq));
             seq += 1;
             if seq % TICK_EVERY == 0 {
@@ -160,10 +169,13 @@ impl<C: Channel> Queue<C> {
         }
     }
 
-    /// One thread: enqueue a burst of `min(window, capacity)` messages, then dequeue them all.
+    /// One thread: think for a burst of `min(window, capacity)` messages, enqueue them, then
+    /// dequeue them all.
     fn solo(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let (mut seq, mut sent_sum, mut received, mut received_sum) = (0u64, 0u64, 0u64, 0u64);
+        let burst_ops = u32::try_from(self.burst).unwrap_or(u32::MAX);
         'window: while ctx.running() {
+            self.think.ops(burst_ops);
             for _ in 0..self.burst {
                 sent_sum = sent_sum.wrapping_add(self.produce(ctx, 0, seq));
                 seq += 1;

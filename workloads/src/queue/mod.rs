@@ -143,7 +143,8 @@ impl Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_sample, sample_until_damage};
+    use crate::spin::Think;
+    use crate::testing::{run_sample, run_sample_with_tallies, sample_until_damage};
     use crate::{Outcome, Params, WorkerTally, Workload};
 
     #[test]
@@ -170,8 +171,9 @@ mod tests {
     #[test]
     fn knobs_do_not_break_validation() {
         // A tiny queue (producers block on full), a window larger than it, payloads, 2P/2C,
-        // and several samples on the same workload.
+        // think work, and several samples on the same workload.
         let p = Params {
+            think_work: 20,
             capacity: 4,
             in_flight: Some(16),
             payload_bytes: 24,
@@ -188,6 +190,49 @@ mod tests {
                     v.name
                 );
             }
+        }
+    }
+
+    /// Sends some messages with `think_work` set and checks one think per message sent.
+    fn assert_one_think_per_message_sent(
+        name: &str,
+        w: &dyn Workload,
+        think: &Think,
+        threads: usize,
+    ) {
+        let (check, tallies) = run_sample_with_tallies(w, threads, 10);
+        let sent: u64 = tallies.iter().map(|t| t.items).sum();
+        assert!(sent > 0, "{name} at {threads} threads sent nothing");
+        assert_eq!(think.thought(), sent, "{name} at {threads} threads");
+        assert!(
+            matches!(
+                check.outcome,
+                Outcome::Valid | Outcome::RaceDamage { .. } | Outcome::RaceUnobserved
+            ),
+            "{name} at {threads} threads: {:?}",
+            check.outcome
+        );
+    }
+
+    #[test]
+    fn think_work_is_spent_once_per_message_by_every_queue() {
+        let p = Params {
+            think_work: 3,
+            ..Params::default()
+        };
+        for threads in [1, 2, 4] {
+            let q = Queue::<MutexDeque>::new(&p, threads);
+            assert_one_think_per_message_sent("mutex-deque", &q, &q.think, threads);
+            let q = Queue::<LockFree>::new(&p, threads);
+            assert_one_think_per_message_sent("lock-free", &q, &q.think, threads);
+            let q = Queue::<StdChannel>::new(&p, threads);
+            assert_one_think_per_message_sent("std-channel", &q, &q.think, threads);
+            let q = Queue::<Crossbeam>::new(&p, threads);
+            assert_one_think_per_message_sent("crossbeam-channel", &q, &q.think, threads);
+            let q = Queue::<Flume>::new(&p, threads);
+            assert_one_think_per_message_sent("flume", &q, &q.think, threads);
+            let q = RacyRing::new(&p, threads);
+            assert_one_think_per_message_sent("racy-ring", &q, &q.think, threads);
         }
     }
 

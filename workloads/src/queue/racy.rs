@@ -8,6 +8,7 @@ use crossbeam_utils::{Backoff, CachePadded};
 
 use super::{Msg, SEQ_BITS};
 use crate::proof::mix64;
+use crate::spin::Think;
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Tag of a slot nobody has written in this sample (never a valid message tag).
@@ -149,11 +150,13 @@ impl Receipts {
 /// `queue/racy-ring`: `threads / 2` producer/consumer pairs (even thread = producer of pair
 /// `index / 2`, odd = its consumer; an odd thread out idles), each with its own racy ring of
 /// `min(in-flight window, capacity)` slots. With one thread, that thread alternates a burst of
-/// pushes and pops on one ring (no race possible).
+/// pushes and pops on one ring (no race possible). Producers think (`--think-work`) as in the
+/// correct queues: once per message before stamping it, or for the whole burst before it.
 pub struct RacyRing {
     rings: Box<[Ring]>,
     threads: usize,
     burst: u64,
+    pub(crate) think: Think,
     duplicates: AtomicU64,
     corrupt: AtomicU64,
 }
@@ -165,6 +168,7 @@ impl RacyRing {
             rings: (0..(threads / 2).max(1)).map(|_| Ring::new(len)).collect(),
             threads,
             burst: len as u64,
+            think: Think::new(p.think_work),
             duplicates: AtomicU64::new(0),
             corrupt: AtomicU64::new(0),
         }
@@ -186,6 +190,7 @@ impl RacyRing {
                 backoff.snooze();
             }
             backoff.reset();
+            self.think.op();
             let tag = Self::tag(r, seq);
             ring.push(seq, tag, ctx.now_ns());
             sum = sum.wrapping_add(mix64(tag));
@@ -241,7 +246,9 @@ impl RacyRing {
     fn solo(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let ring = &self.rings[0];
         let (mut seq, mut sum, mut seen) = (0u64, 0u64, Receipts::default());
+        let burst_ops = u32::try_from(self.burst).unwrap_or(u32::MAX);
         while ctx.running() {
+            self.think.ops(burst_ops);
             for _ in 0..self.burst {
                 let tag = Self::tag(0, seq);
                 ring.push(seq, tag, ctx.now_ns());
