@@ -126,7 +126,9 @@ pub struct RunArgs {
     /// Busy iterations inside each critical section (mutex held, actor handling a message).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub cs_work: u32,
-    /// Busy iterations between operations, outside any lock.
+    /// Busy iterations per operation, outside any lock: per increment (counter), per message
+    /// (queue, by the producer), per task (pool, added to the task), per row (matmul), per
+    /// transfer (deadlock). The gate's calibration injects slowdowns with it.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub think_work: u32,
     /// Increments per message in `counter/actor-batched`.
