@@ -3,12 +3,16 @@
 //! drive it with made-up throughputs and a fake budget.
 //!
 //! Rounds: every case still undecided gets pairs up to its next look of the [`StoppingRule`]
-//! (10, 20, 40, 80 by default), round-robin one pair at a time, so a budget that runs out
-//! mid-round leaves the cases with similar pair counts. After the round each case at its look
-//! asks the rule: decided cases stop, noisy ones go on to the next look. When the budget is spent,
-//! the cases still undecided get the rule's final analysis ([`StoppingRule::finish`]).
+//! (10, 20, 40, 80 by default). Within a round, the cases whose projected need
+//! ([`projected_need`]) says they will likely decide at their next look go first, taking turns one
+//! pair at a time; the long shots follow one after the other, cheapest first, so a budget that runs out mid-round was spent where it decides
+//! something. (Which cases get more pairs depends only on when each stops sampling; every case is
+//! still judged at the rule's fixed looks, so this cannot raise its error rate.) After the round
+//! each case at its look asks the rule: decided cases stop, noisy ones go on to the next look.
+//! When the budget is spent, the undecided cases get the rule's final analysis
+//! ([`StoppingRule::finish`]).
 
-use contend_reports::compare::{Estimate, Step, StoppingRule, Verdict};
+use contend_reports::compare::{Estimate, Step, StoppingRule, Verdict, paired_estimate};
 
 /// Something with a throughput (units/s): one measured sample of one side.
 pub trait Throughput {
@@ -134,6 +138,8 @@ enum State<S> {
     Sampling {
         pairs: Vec<(S, S)>,
         target: usize,
+        /// Projected pairs this case needs to decide (see [`projected_need`]).
+        need: f64,
         dropped: Vec<String>,
         kept_disturbed: usize,
     },
@@ -160,6 +166,7 @@ where
         .map(|_| State::Sampling {
             pairs: Vec::new(),
             target: first,
+            need: first as f64,
             dropped: Vec::new(),
             kept_disturbed: 0,
         })
@@ -184,76 +191,97 @@ where
             undecided: sampling.len(),
             look,
         });
-        // Round-robin, one pair at a time, until every case in the round reached its target.
-        loop {
-            let mut progressed = false;
-            for &i in &sampling {
-                let State::Sampling { pairs, target, .. } = &states[i] else {
-                    continue;
-                };
-                let (n, target) = (pairs.len(), *target);
-                if n >= target {
-                    continue;
-                }
-                if !budget_left() {
-                    out_of_time = true;
-                    break 'rounds;
-                }
-                progressed = true;
-                match sample(i, n, Order::for_pair(n))? {
-                    PairResult::Pair { base, head } => {
-                        if let State::Sampling { pairs, .. } = &mut states[i] {
-                            pairs.push((base, head));
-                        }
-                        event(Event::Pair {
-                            case: i,
-                            pairs: n + 1,
-                            target,
-                        });
+        // Cases likely to decide at their next look go first (most promising first), the long
+        // shots after them: a budget that runs out mid-round is spent where it decides something.
+        let need = |i: usize| match &states[i] {
+            State::Sampling { need, target, .. } => (*need, *target as f64),
+            State::Done(_) => (f64::INFINITY, 0.0),
+        };
+        let mut order = sampling.clone();
+        order.sort_by(|&a, &b| need(a).0.total_cmp(&need(b).0));
+        let (likely, long_shots): (Vec<usize>, Vec<usize>) =
+            order.into_iter().partition(|&i| need(i).0 <= need(i).1);
+        // The likely cases take turns, one pair at a time, until each reached its target; then the
+        // long shots, one case after the other, cheapest first.
+        let tiers = std::iter::once(likely).chain(long_shots.into_iter().map(|i| vec![i]));
+        for tier in tiers {
+            loop {
+                let mut progressed = false;
+                for &i in &tier {
+                    let State::Sampling { pairs, target, .. } = &states[i] else {
+                        continue;
+                    };
+                    let (n, target) = (pairs.len(), *target);
+                    if n >= target {
+                        continue;
                     }
-                    PairResult::Broken(why) => {
-                        finish(&mut states, i, Outcome::Broken(why), &mut event);
+                    if !budget_left() {
+                        out_of_time = true;
+                        break 'rounds;
                     }
-                    PairResult::NotComparable(why) => {
-                        finish(&mut states, i, Outcome::NotComparable(why), &mut event);
-                    }
-                    PairResult::Discard { why, base, head } => {
-                        let State::Sampling {
-                            pairs,
-                            dropped,
-                            kept_disturbed,
-                            ..
-                        } = &mut states[i]
-                        else {
-                            continue;
-                        };
-                        if dropped.len() < MAX_DISCARDS {
-                            dropped.push(why);
-                        } else {
-                            *kept_disturbed += 1;
-                            pairs.push((base, head));
+                    progressed = true;
+                    match sample(i, n, Order::for_pair(n))? {
+                        PairResult::Pair { base, head } => {
+                            if let State::Sampling { pairs, .. } = &mut states[i] {
+                                pairs.push((base, head));
+                            }
                             event(Event::Pair {
                                 case: i,
                                 pairs: n + 1,
                                 target,
                             });
                         }
+                        PairResult::Broken(why) => {
+                            finish(&mut states, i, Outcome::Broken(why), &mut event);
+                        }
+                        PairResult::NotComparable(why) => {
+                            finish(&mut states, i, Outcome::NotComparable(why), &mut event);
+                        }
+                        PairResult::Discard { why, base, head } => {
+                            let State::Sampling {
+                                pairs,
+                                dropped,
+                                kept_disturbed,
+                                ..
+                            } = &mut states[i]
+                            else {
+                                continue;
+                            };
+                            if dropped.len() < MAX_DISCARDS {
+                                dropped.push(why);
+                            } else {
+                                *kept_disturbed += 1;
+                                pairs.push((base, head));
+                                event(Event::Pair {
+                                    case: i,
+                                    pairs: n + 1,
+                                    target,
+                                });
+                            }
+                        }
                     }
                 }
-            }
-            if !progressed {
-                break;
+                if !progressed {
+                    break;
+                }
             }
         }
         // Each case at its look asks the rule.
         for &i in &sampling {
-            let State::Sampling { pairs, target, .. } = &mut states[i] else {
+            let State::Sampling {
+                pairs,
+                target,
+                need,
+                ..
+            } = &mut states[i]
+            else {
                 continue;
             };
             let (base, head) = throughputs(pairs);
             let outcome = match rule.step(&base, &head, thresholds[i]) {
                 Ok(Step::NeedMore { until }) => {
                     *target = until.max(pairs.len() + 1);
+                    *need = projected_need(rule, &base, &head, thresholds[i]);
                     continue;
                 }
                 Ok(Step::Decided { verdict, estimate }) => Outcome::Decided { verdict, estimate },
@@ -324,6 +352,33 @@ fn finish<S>(
         dropped,
         kept_disturbed,
     });
+}
+
+/// Pairs a case would need for its interval to decide, if its spread and centre stay as they
+/// are now: the interval's half-width shrinks as `1/sqrt(n)`, and it must fit inside the margin
+/// between the centre and the nearest decision (within `+-threshold` for unchanged, beyond it for
+/// regressed or improved). Infinite when the centre sits on a threshold; the current pair count
+/// when there is no interval yet (nothing is known, so nothing is postponed).
+pub fn projected_need(rule: &StoppingRule, base: &[f64], head: &[f64], threshold: f64) -> f64 {
+    let n = base.len() as f64;
+    let Ok(e) = paired_estimate(base, head, rule.per_look_confidence()) else {
+        return n;
+    };
+    let Some((lo, hi)) = e.interval else {
+        return n;
+    };
+    let (c, h) = (e.ratio.ln(), (hi / lo).ln() / 2.0);
+    let (down, up) = ((1.0 - threshold).ln(), (1.0 + threshold).ln());
+    let margin = [(up - c).min(c - down), down - c, c - up]
+        .into_iter()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if margin <= 0.0 {
+        f64::INFINITY
+    } else if h <= 0.0 {
+        n
+    } else {
+        n * (h / margin).powi(2)
+    }
 }
 
 fn throughputs<S: Throughput>(pairs: &[(S, S)]) -> (Vec<f64>, Vec<f64>) {

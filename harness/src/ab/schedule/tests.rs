@@ -232,3 +232,58 @@ fn undecided_cases_end_inconclusive_at_the_last_look() {
     assert_eq!(runs[0].pairs.len(), 80);
     assert!(matches!(runs[0].outcome, Outcome::Exhausted { .. }));
 }
+
+#[test]
+fn projected_need_follows_the_margin_to_the_nearest_decision() {
+    let rule = StoppingRule::default();
+    let mut rng = SplitMix64::new(9);
+    let pairs = |rng: &mut SplitMix64, ratio: f64, cv: f64| {
+        let base: Vec<f64> = (0..20).map(|_| rng.lognormal(1e6, cv)).collect();
+        let head: Vec<f64> = base
+            .iter()
+            .map(|b| b * ratio * rng.lognormal(1.0, cv))
+            .collect();
+        (base, head)
+    };
+    let (b, h) = pairs(&mut rng, 1.0, 0.02);
+    let quiet = projected_need(&rule, &b, &h, 0.05);
+    let (b, h) = pairs(&mut rng, 1.0, 0.08);
+    let noisy = projected_need(&rule, &b, &h, 0.05);
+    assert!(quiet < 20.0, "a quiet A/A already fits: {quiet}");
+    assert!(noisy > quiet, "noise needs more pairs: {noisy} vs {quiet}");
+    let (b, h) = pairs(&mut rng, 0.95, 0.01);
+    let on_threshold = projected_need(&rule, &b, &h, 0.05);
+    assert!(
+        on_threshold > 80.0,
+        "a change sitting on the threshold is a long shot: {on_threshold}"
+    );
+    assert_eq!(
+        projected_need(&rule, &b[..2], &h[..2], 0.05),
+        2.0,
+        "no interval yet"
+    );
+}
+
+#[test]
+fn promising_cases_are_sampled_before_long_shots() {
+    // Case 0 is hopeless at 5% (cv 30%); case 1 needs a second look but will likely decide there.
+    let mut log = Vec::new();
+    let runs = run(
+        &StoppingRule::default(),
+        &[0.05, 0.05],
+        fake(vec![1.0, 1.0], vec![0.30, 0.05], &mut log),
+        || true,
+        |_| {},
+    )
+    .unwrap();
+    assert!(
+        runs[1].pairs.len() > 10,
+        "case 1 needed a second look: {runs:?}"
+    );
+    let second_round: Vec<usize> = log[20..].iter().map(|&(case, _, _)| case).collect();
+    let first_long_shot = second_round.iter().position(|&c| c == 0).unwrap();
+    assert!(
+        second_round[..first_long_shot].iter().all(|&c| c == 1) && first_long_shot >= 10,
+        "the promising case's pairs come first: {second_round:?}"
+    );
+}
