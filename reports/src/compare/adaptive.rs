@@ -154,8 +154,10 @@ impl StoppingRule {
                 1.0 - self.interim_alpha(),
             )
         } else {
-            let cut = self.final_cut(n);
-            (cut, 1.0 - miss_probability(n, cut))
+            match self.final_cut(n) {
+                0 => (0, self.confidence), // no interval: say which confidence it lacked
+                cut => (cut, 1.0 - miss_probability(n, cut)),
+            }
         }
     }
 

@@ -76,6 +76,16 @@ fn the_last_look_is_narrower_than_bonferroni_and_a_budget_cut_spends_the_rest() 
     assert!(e.confidence < 0.9975 && e.confidence >= 0.99, "{e:?}");
     let (_, e) = old.finish(&b, &h, 0.05).unwrap();
     assert!((e.confidence - 0.9975).abs() < 1e-12);
+    // Stopped before any interval is possible: says so, at the overall confidence.
+    let (b, h) = pairs(2, 5, 0.0, 0.05);
+    let (verdict, e) = rule.finish(&b, &h, 0.05).unwrap();
+    assert_eq!(
+        (verdict, e.judge(0.05).1.unwrap()),
+        (
+            Verdict::Inconclusive,
+            "too few pairs for a 99% interval (at least 8)".to_string()
+        )
+    );
 }
 
 #[test]
