@@ -17,7 +17,8 @@ fn this_binary() -> PathBuf {
 }
 
 /// A results file from the reports' fixtures, with every case's samples replaced by ten
-/// throughputs around `level` (units/s), each `spread` apart, so verdicts are certain.
+/// throughputs around `level` (units/s), 0.1% apart, each from its own fork (fresh process), so
+/// verdicts are certain.
 fn fixture(dir: &Path, name: &str, level: f64, edit: impl Fn(&mut Value)) -> PathBuf {
     let source =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/machine-a.json");
@@ -26,7 +27,7 @@ fn fixture(dir: &Path, name: &str, level: f64, edit: impl Fn(&mut Value)) -> Pat
         let samples: Vec<Value> = (0..10)
             .map(|i| {
                 let t = level * (1.0 + 0.001 * f64::from(i));
-                serde_json::json!({ "ops": t as u64, "elapsed_ns": 1_000_000_000u64, "throughput": t })
+                serde_json::json!({ "fork": i, "ops": t as u64, "elapsed_ns": 1_000_000_000u64, "throughput": t })
             })
             .collect();
         case["samples"] = Value::Array(samples);
@@ -69,7 +70,25 @@ fn a_clearly_regressed_head_fails_the_gate() {
         .arg(&head)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("paired samples"));
+        .stdout(predicate::str::contains("paired forks"));
+}
+
+#[test]
+fn single_process_runs_are_observations_that_never_fail_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_fork = |v: &mut Value| {
+        for case in v["cases"].as_array_mut().unwrap() {
+            for s in case["samples"].as_array_mut().unwrap() {
+                s["fork"] = 0.into();
+            }
+        }
+    };
+    let base = fixture(dir.path(), "base.json", 1e6, one_fork);
+    let head = fixture(dir.path(), "head.json", 0.5e6, one_fork);
+    compare(&base, &head)
+        .code(0)
+        .stdout(predicate::str::contains("1 fork on base and head"))
+        .stdout(predicate::str::contains("regressed").not());
 }
 
 #[test]

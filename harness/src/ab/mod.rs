@@ -245,10 +245,14 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         notes: vec![
             format!(
                 "interleaved A/B on one machine, one fresh process (fork) per side and pair, order \
-                 alternating (A B, B A); looks at {:?} pairs, each at {} so {} overall; budget {} \
-                 ({} used)",
+                 alternating (A B, B A); looks at {:?} pairs at {} confidence each, {} over all \
+                 looks (sign-test intervals); budget {} ({} used)",
                 rule.looks(),
-                percent(rule.per_look_confidence()),
+                rule.look_confidences()
+                    .iter()
+                    .map(|&c| percent(c))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
                 percent(rule.confidence),
                 humantime::format_duration(budget),
                 humantime::format_duration(Duration::from_secs(elapsed.as_secs()))

@@ -1,151 +1,43 @@
 //! The perf-regression gate's pure part: match cases of two runs, estimate each change with a
-//! distribution-free confidence interval, and give verdicts that only fail on clear regressions.
+//! distribution-free confidence interval over per-process (fork) values, and give verdicts that
+//! only fail on clear regressions or a broken head.
 //!
-//! - [`compare`]: two results files measured separately (independent samples).
-//! - [`compare_paired_cases`] / [`paired_estimate`]: interleaved A/B samples (paired).
-//! - [`StoppingRule`]: when the A/B loop has sampled enough to decide.
-//! - [`Thresholds`]: the per-case threshold config.
+//! - [`compare`]: two results files measured separately (independent runs, one value per fork).
+//! - [`compare_paired_cases`] / [`paired_estimate`]: interleaved A/B forks (paired).
+//! - [`StoppingRule`]: when the A/B loop has sampled enough to decide; how many pairs a case
+//!   still needs ([`StoppingRule::pairs_to_decide`]).
+//! - [`FailOn`]: which verdicts fail the gate; [`Thresholds`]: the per-case threshold config.
 //! - [`render_compare_table`] / [`render_compare_markdown`]: stdout and `$GITHUB_STEP_SUMMARY`.
 //!
-//! The statistics are in [`estimate`]'s docs; the stopping rule in [`adaptive`]'s.
+//! The statistics are in [`estimate`]'s docs, the stopping rule in [`adaptive`]'s, the data
+//! model of the simulations in [`simulate`]'s and the measured error rates in [`coverage`]'s.
 
 pub mod adaptive;
+mod case;
 pub mod config;
+pub mod coverage;
 pub mod estimate;
+pub mod forks;
+mod outcome;
 mod ranks;
 mod render;
+mod sequential;
 pub mod simulate;
 
 use std::collections::BTreeMap;
 
-pub use adaptive::{Step, StoppingRule};
+pub use adaptive::{Outlook, Spending, Step, StoppingRule};
+pub use case::{compare_cases, compare_paired_cases};
 pub use config::{
     ConfigError, ConfigErrorKind, DEFAULT_THRESHOLD, PercentError, ThresholdRule, Thresholds,
     parse_percent,
 };
 pub use estimate::{Estimate, Method, SampleError, Verdict, independent_estimate, paired_estimate};
+pub use forks::fork_values;
+pub use outcome::{CaseComparison, CompareOptions, Comparison, DEFAULT_CONFIDENCE, FailOn};
 pub use render::{render_compare_markdown, render_compare_table};
 
-use crate::schema::{Case, CaseStatus, Machine, Results, Validation};
-use crate::stats::median;
-
-/// Default two-sided confidence of each case's interval: 99%. A case with no true change is
-/// then called regressed (or improved) in well under 0.5% of comparisons, within the 1% budget
-/// even for suites of 20-40 cases each compared once.
-pub const DEFAULT_CONFIDENCE: f64 = 0.99;
-
-/// Which verdicts fail the gate (exit 1).
-///
-/// The default, `Regressed`, fails only on evidence: a broken head, or a case whose whole
-/// interval lies beyond the slowdown threshold. An inconclusive case (the run could not resolve
-/// the threshold's size of change on this machine) passes, with its MDC shown: on noisy shared
-/// runners failing on "cannot tell" would fail most pull requests for reasons unrelated to them,
-/// and a gate that always fails gets switched off. `Inconclusive` is for teams that would rather
-/// re-run or lengthen the budget than let an unresolved case through: it also fails on
-/// inconclusive and not-comparable cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailOn {
-    #[default]
-    Regressed,
-    Inconclusive,
-}
-
-/// How to compare: confidence of the intervals and the per-case thresholds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompareOptions {
-    /// Two-sided confidence, in (0, 1).
-    pub confidence: f64,
-    pub thresholds: Thresholds,
-}
-
-impl Default for CompareOptions {
-    fn default() -> Self {
-        CompareOptions {
-            confidence: DEFAULT_CONFIDENCE,
-            thresholds: Thresholds::default(),
-        }
-    }
-}
-
-/// One row of a comparison: a case key and what became of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseComparison {
-    /// `family/variant@threads/placement`.
-    pub key: String,
-    pub verdict: Verdict,
-    /// Fraction (0.05 = 5%) this case was judged against.
-    pub threshold: f64,
-    /// Present whenever both sides had analysable samples.
-    pub estimate: Option<Estimate>,
-    /// Median throughput of each side's samples, units/s.
-    pub base_median: Option<f64>,
-    pub head_median: Option<f64>,
-    /// What one unit of throughput is (head's, else base's).
-    pub unit: String,
-    /// Informational: `head p99 / base p99 - 1` of latency (positive = slower tail).
-    pub p99_change: Option<f64>,
-    /// The two runs ran on different hardware: the row is an observation and never gates.
-    pub machines_differ: bool,
-    /// Why the verdict is what it is, when that is not obvious (reasons, not-comparable causes).
-    pub notes: Vec<String>,
-}
-
-impl CaseComparison {
-    /// Whether this row fails the gate: a broken head, or a regression measured on comparable
-    /// machines.
-    pub fn fails_gate(&self) -> bool {
-        self.verdict == Verdict::Broken
-            || (self.verdict == Verdict::Regressed && !self.machines_differ)
-    }
-}
-
-/// Everything `contend compare` reports.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    pub method: Method,
-    /// Two-sided confidence of the case intervals.
-    pub confidence: f64,
-    /// Base and head ran on different hardware (see [`machine_differences`]).
-    pub machines_differ: bool,
-    /// Run-level remarks: what differs between machines or configurations.
-    pub notes: Vec<String>,
-    /// Base's cases in order, then cases only in head.
-    pub rows: Vec<CaseComparison>,
-}
-
-impl Comparison {
-    /// Whether any case regressed on comparable machines.
-    pub fn has_regression(&self) -> bool {
-        self.rows.iter().any(CaseComparison::fails_gate)
-    }
-
-    /// The CLI's exit status under the default policy ([`FailOn::Regressed`]): 1 when a head is
-    /// broken or something regressed, else 0 (bad input is 2, at the CLI).
-    pub fn exit_code(&self) -> i32 {
-        self.exit_code_with(FailOn::Regressed)
-    }
-
-    /// The CLI's exit status under `policy`.
-    pub fn exit_code_with(&self, policy: FailOn) -> i32 {
-        let strict = |r: &CaseComparison| {
-            policy == FailOn::Inconclusive
-                && matches!(r.verdict, Verdict::Inconclusive | Verdict::NotComparable)
-        };
-        i32::from(self.has_regression() || self.rows.iter().any(strict))
-    }
-
-    /// How many rows have `verdict`.
-    pub fn count(&self, verdict: Verdict) -> usize {
-        self.rows.iter().filter(|r| r.verdict == verdict).count()
-    }
-
-    /// Rows in display order: by verdict (regressed first, see [`Verdict::ALL`]), then as matched.
-    pub fn sorted_rows(&self) -> Vec<&CaseComparison> {
-        let mut rows: Vec<&CaseComparison> = self.rows.iter().collect();
-        rows.sort_by_key(|r| r.verdict); // stable: keeps run order within a verdict
-        rows
-    }
-}
+use crate::schema::{Case, Machine, Results};
 
 /// Hardware differences between two machines that make their throughputs incomparable:
 /// CPU model, logical CPUs, physical cores, packages, and CPUs available to the process.
@@ -212,7 +104,8 @@ fn environment_notes(base: &Results, head: &Results) -> Vec<String> {
     out
 }
 
-/// Compares two separately measured runs case by case (independent samples).
+/// Compares two separately measured runs case by case (independent runs, one value per fork:
+/// see [`compare_cases`]). Never fails the gate on samples of a single process alone.
 ///
 /// Cases are matched by [`Case::key`]. A key present more than once on a side is not comparable.
 pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Comparison {
@@ -243,9 +136,9 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
         }
         let base_count = base_index[&key].len();
         let row = match head_index.get(&key) {
-            None => one_sided(b, Verdict::Removed, opts),
+            None => case::one_sided(b, Verdict::Removed, opts),
             Some(heads) if base_count > 1 || heads.len() > 1 => {
-                let mut row = one_sided(b, Verdict::NotComparable, opts);
+                let mut row = case::one_sided(b, Verdict::NotComparable, opts);
                 row.notes.push(format!(
                     "key appears {base_count} time(s) in base and {} in head",
                     heads.len()
@@ -259,7 +152,7 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
     for (i, h) in head.cases.iter().enumerate() {
         let key = h.key();
         if !base_index.contains_key(&key) && head_index[&key][0] == i {
-            rows.push(one_sided(h, Verdict::Added, opts));
+            rows.push(case::one_sided(h, Verdict::Added, opts));
         }
     }
     for row in &mut rows {
@@ -274,8 +167,8 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
     }
 }
 
-/// Compares interleaved A/B pairs of cases (sample `i` of each taken back to back), all on one
-/// machine. Each pair's base and head must have the same number of samples.
+/// Compares interleaved A/B pairs of cases (fork `k` of each measured back to back), all on one
+/// machine. Each pair's base and head must have the same forks (see [`compare_cases`]).
 pub fn compare_paired(pairs: &[(&Case, &Case)], opts: &CompareOptions) -> Comparison {
     let rows = pairs
         .iter()
@@ -287,101 +180,6 @@ pub fn compare_paired(pairs: &[(&Case, &Case)], opts: &CompareOptions) -> Compar
         machines_differ: false,
         notes: Vec::new(),
         rows,
-    }
-}
-
-/// Compares one pair of interleaved A/B cases (paired samples).
-pub fn compare_paired_cases(base: &Case, head: &Case, opts: &CompareOptions) -> CaseComparison {
-    compare_cases(base, head, Method::Paired, opts)
-}
-
-/// Compares one base case with one head case of the same key, by `method`.
-pub fn compare_cases(
-    base: &Case,
-    head: &Case,
-    method: Method,
-    opts: &CompareOptions,
-) -> CaseComparison {
-    let key = base.key();
-    let threshold = opts.thresholds.for_key(&key);
-    let throughputs = |c: &Case| c.samples.iter().map(|s| s.throughput).collect::<Vec<f64>>();
-    let (bt, ht) = (throughputs(base), throughputs(head));
-    let mut row = CaseComparison {
-        key,
-        verdict: Verdict::NotComparable,
-        threshold,
-        estimate: None,
-        base_median: (!bt.is_empty()).then(|| median(&bt)),
-        head_median: (!ht.is_empty()).then(|| median(&ht)),
-        unit: head.unit.clone(),
-        p99_change: (base.latency.p99 > 0 && head.latency.p99 > 0)
-            .then(|| head.latency.p99 as f64 / base.latency.p99 as f64 - 1.0),
-        machines_differ: false,
-        notes: Vec::new(),
-    };
-    for (side, case) in [("base", base), ("head", head)] {
-        if let Some(why) = untrusted(case) {
-            row.notes.push(format!("{side}: {why}"));
-        }
-    }
-    if base.unit != head.unit {
-        row.notes
-            .push(format!("units differ: {} vs {}", base.unit, head.unit));
-    }
-    if !row.notes.is_empty() {
-        return row;
-    }
-    let estimate = match method {
-        Method::Independent => independent_estimate(&bt, &ht, opts.confidence),
-        Method::Paired => paired_estimate(&bt, &ht, opts.confidence),
-    };
-    match estimate {
-        Ok(estimate) => {
-            let (verdict, why) = estimate.judge(threshold);
-            row.verdict = verdict;
-            row.notes.extend(why);
-            row.estimate = Some(estimate);
-        }
-        Err(e) => row.notes.push(e.to_string()),
-    }
-    row
-}
-
-/// Why a case's samples cannot be trusted or compared, if so.
-fn untrusted(case: &Case) -> Option<String> {
-    match (&case.status, &case.validation) {
-        (CaseStatus::Failed, _) | (_, Validation::Failed { .. }) => {
-            Some("failed validation".into())
-        }
-        (CaseStatus::Deadlocked { .. }, _) => Some("deadlocked".into()),
-        (CaseStatus::Error { message }, _) => Some(format!("error: {message}")),
-        (_, Validation::NotRun) => Some("not run".into()),
-        _ if case.samples.is_empty() => Some("no samples".into()),
-        _ => None,
-    }
-}
-
-/// A row with only one side (added, removed, or not comparable without an estimate).
-fn one_sided(case: &Case, verdict: Verdict, opts: &CompareOptions) -> CaseComparison {
-    let key = case.key();
-    let t: Vec<f64> = case.samples.iter().map(|s| s.throughput).collect();
-    let m = (!t.is_empty()).then(|| median(&t));
-    let (base_median, head_median) = if verdict == Verdict::Added {
-        (None, m)
-    } else {
-        (m, None)
-    };
-    CaseComparison {
-        threshold: opts.thresholds.for_key(&key),
-        key,
-        verdict,
-        estimate: None,
-        base_median,
-        head_median,
-        unit: case.unit.clone(),
-        p99_change: None,
-        machines_differ: false,
-        notes: Vec::new(),
     }
 }
 

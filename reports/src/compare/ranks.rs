@@ -83,6 +83,27 @@ fn signed_rank_cut_normal(n: usize, alpha: f64) -> usize {
     normal_cut(mean, sd, alpha)
 }
 
+/// Order statistics to cut from each end of `n` sorted values for a two-sided `1 - alpha`
+/// distribution-free interval on their median (the sign test's interval): the largest `k` with
+/// `P(B <= k - 1) <= alpha / 2` for `B ~ Binomial(n, 1/2)`; 0 = unbounded. Exact up to 1000
+/// values, then the normal approximation (continuity-corrected, slightly conservative).
+pub(crate) fn sign_cut(n: usize, alpha: f64) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    if n > 1000 {
+        let n = n as f64;
+        return normal_cut(n / 2.0, n.sqrt() / 2.0, alpha);
+    }
+    let mut pmf = Vec::with_capacity(n / 2 + 1);
+    let mut p = 0.5f64.powi(n as i32);
+    for s in 0..=n / 2 {
+        pmf.push(p);
+        p *= (n - s) as f64 / (s + 1) as f64;
+    }
+    first_exceeding(&pmf, 1.0, alpha / 2.0).unwrap_or(n / 2)
+}
+
 /// Order statistics to cut from each end of the `n * m` sorted pairwise differences for a
 /// two-sided `1 - alpha` interval on the shift between two independent samples; 0 = unbounded.
 pub(crate) fn rank_sum_cut(n: usize, m: usize, alpha: f64) -> usize {
@@ -221,6 +242,21 @@ mod tests {
         // Five pairs can never give a 95% interval: 2 / 2^5 > 0.05.
         assert_eq!(signed_rank_cut(5, 0.05), 0);
         assert_eq!(signed_rank_cut(6, 0.05), 1);
+    }
+
+    #[test]
+    fn sign_cuts_match_the_binomial_tail() {
+        // n = 10: P(B <= 0) = 1/1024, P(B <= 1) = 11/1024: at alpha 0.01 (tail 0.005) cut 1.
+        assert_eq!(sign_cut(10, 0.01), 1);
+        assert_eq!(sign_cut(10, 0.0025), 1);
+        // n = 20: P(B <= 3) = 0.00129, P(B <= 2) = 0.000201: tail 0.00125 gives cut 3.
+        assert_eq!(sign_cut(20, 0.0025), 3);
+        // n = 80 at alpha 0.01: P(B <= 28) = 0.0048, P(B <= 29) = 0.0092: cut 29.
+        assert_eq!(sign_cut(80, 0.01), 29);
+        // Six values can never give a 99% interval: 2 / 2^6 > 0.01.
+        assert_eq!(sign_cut(6, 0.01), 0);
+        assert_eq!(sign_cut(8, 0.01), 1);
+        assert!(sign_cut(2000, 0.01) > 900);
     }
 
     #[test]

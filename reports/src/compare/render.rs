@@ -1,5 +1,6 @@
 //! Comparison tables: plain text for stdout, Markdown for `$GITHUB_STEP_SUMMARY`.
-//! Deterministic: fixed float formatting, rows by verdict (regressed first) then run order.
+//! Deterministic: fixed float formatting, rows by verdict (broken, then regressed, first) then
+//! run order.
 
 use super::{CaseComparison, Comparison, Method, Verdict};
 
@@ -62,16 +63,19 @@ fn headline(c: &Comparison) -> String {
 fn method_line(c: &Comparison) -> String {
     let samples = match c.method {
         Method::Independent => {
-            "independent samples (separate runs): Hodges-Lehmann shift with a Mann-Whitney interval"
+            "independent runs, one value per fork (median of its samples): Hodges-Lehmann shift \
+             with a Mann-Whitney interval; a side measured in a single process gives an \
+             observation, never a verdict"
         }
         Method::Paired => {
-            "paired samples (interleaved A/B): Hodges-Lehmann centre of per-pair ratios with a Wilcoxon signed-rank interval"
+            "paired forks (interleaved A/B): median of per-pair ratios with a sign-test interval"
         }
     };
     format!(
         "Change of throughput head/base from {samples}, {} confidence. MDC = half-width of that \
-         interval (smallest change it could tell from none). A case regresses only when its whole \
-         interval lies below -threshold and its MDC is within the threshold.",
+         interval (smallest change it could tell from none). A case regresses when its whole \
+         interval lies below -threshold; it is broken when the head failed, hung or did no work \
+         where the base did.",
         percent_label(c.confidence)
     )
 }
@@ -177,7 +181,7 @@ fn escape(cell: &str) -> String {
 pub fn render_compare_markdown(c: &Comparison) -> String {
     let mut out = format!("### contend compare: {}\n\n", headline(c));
     if c.has_regression() {
-        out += "**The gate fails: at least one case regressed beyond its threshold.**\n\n";
+        out += "**The gate fails: at least one case is broken or regressed beyond its threshold.**\n\n";
     }
     for note in &c.notes {
         out += &format!("- {}\n", escape(note));
@@ -196,7 +200,7 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
     for row in c.sorted_rows() {
         let mut cells = cells(row).map(|s| escape(&s));
         cells[0] = format!("`{}`", cells[0]);
-        if matches!(row.verdict, Verdict::Regressed | Verdict::Broken) {
+        if matches!(row.verdict, Verdict::Broken | Verdict::Regressed) {
             cells[7] = format!("**{}**", cells[7]);
         }
         out += &format!("| {} |\n", cells.join(" | "));

@@ -12,7 +12,7 @@
 //! When the budget is spent, the undecided cases get the rule's final analysis
 //! ([`StoppingRule::finish`]).
 
-use contend_reports::compare::{Estimate, Step, StoppingRule, Verdict, paired_estimate};
+use contend_reports::compare::{Estimate, Outlook, Step, StoppingRule, Verdict};
 
 /// Something with a throughput (units/s): one measured sample of one side.
 pub trait Throughput {
@@ -354,30 +354,14 @@ fn finish<S>(
     });
 }
 
-/// Pairs a case would need for its interval to decide, if its spread and centre stay as they
-/// are now: the interval's half-width shrinks as `1/sqrt(n)`, and it must fit inside the margin
-/// between the centre and the nearest decision (within `+-threshold` for unchanged, beyond it for
-/// regressed or improved). Infinite when the centre sits on a threshold; the current pair count
-/// when there is no interval yet (nothing is known, so nothing is postponed).
+/// Pairs a case would need to decide if its spread and centre stay as they are now
+/// ([`StoppingRule::pairs_to_decide`]): infinite when its centre sits on a threshold, the current
+/// count when too few pairs say anything (nothing is known, so nothing is postponed).
 pub fn projected_need(rule: &StoppingRule, base: &[f64], head: &[f64], threshold: f64) -> f64 {
-    let n = base.len() as f64;
-    let Ok(e) = paired_estimate(base, head, rule.per_look_confidence()) else {
-        return n;
-    };
-    let Some((lo, hi)) = e.interval else {
-        return n;
-    };
-    let (c, h) = (e.ratio.ln(), (hi / lo).ln() / 2.0);
-    let (down, up) = ((1.0 - threshold).ln(), (1.0 + threshold).ln());
-    let margin = [(up - c).min(c - down), down - c, c - up]
-        .into_iter()
-        .fold(f64::NEG_INFINITY, f64::max);
-    if margin <= 0.0 {
-        f64::INFINITY
-    } else if h <= 0.0 {
-        n
-    } else {
-        n * (h / margin).powi(2)
+    match rule.pairs_to_decide(base, head, threshold) {
+        Ok(Outlook::Needs { pairs, .. }) => pairs as f64,
+        Ok(Outlook::Never) => f64::INFINITY,
+        Ok(Outlook::Unknown) | Err(_) => base.len() as f64,
     }
 }
 

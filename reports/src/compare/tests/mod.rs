@@ -1,10 +1,10 @@
-//! Case matching, verdict plumbing, rendering, and the independent-samples A/A simulation.
+//! Case matching, forks, verdict plumbing, broken heads, fail policies, rendering.
 
 use std::collections::BTreeMap;
 
 use super::simulate::SplitMix64;
 use super::*;
-use crate::schema::{Latency, RunConfig, Sample, Tool};
+use crate::schema::{CaseStatus, Latency, RunConfig, Sample, Tool, Validation};
 
 fn machine() -> Machine {
     Machine {
@@ -53,7 +53,13 @@ fn results(cases: Vec<Case>) -> Results {
     }
 }
 
+/// A case whose samples each come from a fork of their own (`--forks N --samples 1`).
 fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
+    forked(variant, threads, throughputs, 1, p99)
+}
+
+/// A case of `per_fork` samples per fork, forks in order.
+fn forked(variant: &str, threads: usize, throughputs: &[f64], per_fork: usize, p99: u64) -> Case {
     Case {
         family: variant.split('/').next().unwrap().into(),
         variant: variant.into(),
@@ -71,8 +77,9 @@ fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
         unit_factors: BTreeMap::new(),
         samples: throughputs
             .iter()
-            .map(|&t| Sample {
-                fork: 0,
+            .enumerate()
+            .map(|(i, &t)| Sample {
+                fork: (i / per_fork) as u32,
                 ops: t as u64 / 10,
                 elapsed_ns: 100_000_000,
                 throughput: t,
@@ -114,23 +121,28 @@ fn fixture() -> (Results, Results) {
         case("counter/mutex", 2, &noisy(3, 20e6, 0.03, 25), 300),
         case("counter/mutex", 4, &noisy(4, 10e6, 0.20, 25), 900),
         case("counter/spin", 1, &noisy(5, 80e6, 0.03, 25), 50),
+        failed(case("counter/ticket", 1, &noisy(7, 80e6, 0.03, 25), 50)),
         case("counter/old", 1, &noisy(6, 80e6, 0.03, 25), 50),
     ]);
-    let mut failed = case("counter/spin", 1, &noisy(15, 80e6, 0.03, 25), 50);
-    failed.status = CaseStatus::Failed;
-    failed.validation = Validation::Failed {
-        samples_failed: 1,
-        first_error: "lost 3 updates".into(),
-    };
     let head = results(vec![
         case("counter/atomic", 1, &noisy(11, 100e6, 0.03, 25), 41),
         case("counter/mutex", 1, &noisy(12, 45e6, 0.03, 25), 150),
         case("counter/mutex", 2, &noisy(13, 22e6, 0.03, 25), 300),
         case("counter/mutex", 4, &noisy(14, 10e6, 0.20, 25), 900),
-        failed,
+        failed(case("counter/spin", 1, &noisy(15, 80e6, 0.03, 25), 50)),
+        case("counter/ticket", 1, &noisy(17, 80e6, 0.03, 25), 50),
         case("counter/new", 1, &noisy(16, 80e6, 0.03, 25), 50),
     ]);
     (base, head)
+}
+
+fn failed(mut c: Case) -> Case {
+    c.status = CaseStatus::Failed;
+    c.validation = Validation::Failed {
+        samples_failed: 1,
+        first_error: "lost 3 updates".into(),
+    };
+    c
 }
 
 #[test]
@@ -138,7 +150,7 @@ fn cases_are_matched_by_key_and_every_verdict_appears() {
     let (base, head) = fixture();
     let c = compare(&base, &head, &CompareOptions::default());
     assert!(!c.machines_differ && c.notes.is_empty(), "{:?}", c.notes);
-    assert_eq!(c.rows.len(), 7);
+    assert_eq!(c.rows.len(), 8);
     assert_eq!(
         row(&c, "counter/atomic@1/compact").verdict,
         Verdict::Unchanged
@@ -155,9 +167,12 @@ fn cases_are_matched_by_key_and_every_verdict_appears() {
     assert_eq!(noisy.verdict, Verdict::Inconclusive);
     assert!(noisy.notes[0].starts_with("MDC "), "{:?}", noisy.notes);
     let spin = row(&c, "counter/spin@1/compact");
-    assert_eq!(spin.verdict, Verdict::NotComparable);
+    assert_eq!(spin.verdict, Verdict::Broken);
     assert_eq!(spin.notes, vec!["head: failed validation".to_string()]);
     assert!(spin.estimate.is_none());
+    let ticket = row(&c, "counter/ticket@1/compact");
+    assert_eq!(ticket.verdict, Verdict::NotComparable);
+    assert_eq!(ticket.notes, vec!["base: failed validation".to_string()]);
     assert_eq!(row(&c, "counter/old@1/compact").verdict, Verdict::Removed);
     assert_eq!(row(&c, "counter/new@1/compact").verdict, Verdict::Added);
     // Base order, then added ones.
@@ -188,23 +203,29 @@ fn a_per_case_threshold_can_make_a_noisy_case_gateable_or_silence_one() {
         row(&c, "counter/mutex@4/compact").verdict,
         Verdict::Unchanged
     );
-    assert_eq!(c.exit_code(), 0);
+    assert_eq!(c.count(Verdict::Regressed), 0);
+    assert_eq!(c.exit_code(), 1, "the broken head still fails");
 }
 
 #[test]
-fn different_machines_never_fail_the_gate_but_still_report() {
+fn different_machines_never_fail_on_throughput_but_a_broken_head_still_fails() {
     let (base, mut head) = fixture();
     head.machine.cpu_model = "Intel Xeon Platinum 8370C".into();
     head.machine.hostname = "runner-2".into();
     let c = compare(&base, &head, &CompareOptions::default());
     assert!(c.machines_differ);
     assert!(c.rows.iter().all(|r| r.machines_differ));
-    assert_eq!(
-        row(&c, "counter/mutex@1/compact").verdict,
-        Verdict::Regressed
-    );
+    let slower = row(&c, "counter/mutex@1/compact");
+    assert_eq!(slower.verdict, Verdict::Regressed);
+    assert!(!slower.fails_gate());
+    // A head that fails validation is broken on any machine.
+    assert!(row(&c, "counter/spin@1/compact").fails_gate());
+    assert_eq!(c.exit_code(), 1);
+    head.cases.retain(|h| h.variant != "counter/spin");
+    let c = compare(&base, &head, &CompareOptions::default());
     assert!(!c.has_regression());
     assert_eq!(c.exit_code(), 0);
+    assert_eq!(c.exit_code_with(FailOn::Inconclusive), 1);
     assert!(
         c.notes[0].starts_with("machines differ (cpu: AMD EPYC"),
         "{:?}",
@@ -225,49 +246,6 @@ fn host_name_kernel_and_config_differences_are_notes_not_machine_differences() {
     assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
     assert_eq!(c.notes[0], "kernel differs: 6.8.0 vs 6.11.0");
     assert_eq!(c.exit_code(), 1);
-}
-
-#[test]
-fn unusable_cases_are_not_comparable_with_a_reason() {
-    let mut empty = case("counter/a", 1, &[], 10);
-    empty.validation = Validation::Passed { samples_checked: 0 };
-    let mut units = case("counter/b", 1, &[1.0, 2.0], 10);
-    units.unit = "messages".into();
-    let mut deadlocked = case("counter/c", 1, &[1.0], 10);
-    deadlocked.status = CaseStatus::Deadlocked {
-        stall_ms: 5000,
-        blocked: Vec::new(),
-    };
-    let zero = case("counter/d", 1, &[1.0, 0.0], 10);
-    let base = results(vec![
-        case("counter/a", 1, &[1.0, 2.0], 10),
-        case("counter/b", 1, &[1.0, 2.0], 10),
-        case("counter/c", 1, &[1.0, 2.0], 10),
-        case("counter/d", 1, &[1.0, 2.0], 10),
-        case("counter/e", 1, &[1.0, 2.0], 10),
-    ]);
-    let head = results(vec![
-        empty,
-        units,
-        deadlocked,
-        zero,
-        case("counter/e", 1, &[1.0, 2.0], 10),
-        case("counter/e", 1, &[1.0, 2.0], 10),
-    ]);
-    let c = compare(&base, &head, &CompareOptions::default());
-    assert_eq!(c.count(Verdict::NotComparable), 5, "{:#?}", c.rows);
-    let notes: Vec<&str> = c.rows.iter().map(|r| r.notes[0].as_str()).collect();
-    assert_eq!(
-        notes,
-        [
-            "head: no samples",
-            "units differ: increments vs messages",
-            "head: deadlocked",
-            "sample 1 has throughput 0, not a positive finite number",
-            "key appears 1 time(s) in base and 2 in head",
-        ]
-    );
-    assert_eq!(c.exit_code(), 0);
 }
 
 #[test]
@@ -304,33 +282,58 @@ fn paired_cases_compare_pair_by_pair() {
     assert_eq!(row.verdict, Verdict::NotComparable);
     assert_eq!(
         row.notes,
+        ["paired forks differ: 30 in base, 29 in head, not the same fork ids"]
+    );
+    // Files without fork ids (`contend ab` before forks were recorded: one process per sample)
+    // pair sample by sample.
+    let legacy = |c: &Case| {
+        let mut c = c.clone();
+        c.samples.iter_mut().for_each(|s| s.fork = 0);
+        c
+    };
+    let row = compare_paired_cases(&legacy(&base), &legacy(&head), &opts);
+    assert_eq!(row.verdict, Verdict::Regressed, "{row:?}");
+    assert_eq!(row.estimate, paired.rows[0].estimate);
+    let row = compare_paired_cases(&legacy(&base), &legacy(&short), &opts);
+    assert_eq!(
+        row.notes,
         ["paired samples need equal counts, got 30 base and 29 head"]
     );
+    // Forks of several samples pair by fork id, each fork's median against the other's.
+    let (b5, h5) = (
+        forked("counter/x", 2, &b, 5, 10),
+        forked("counter/x", 2, &h, 5, 10),
+    );
+    let row = compare_paired_cases(&b5, &h5, &opts);
+    assert_eq!(row.estimate.as_ref().unwrap().base_samples, 6);
 }
 
 #[test]
-fn renders_are_deterministic_and_put_regressions_first() {
+fn renders_are_deterministic_and_put_broken_then_regressions_first() {
     let (base, head) = fixture();
     let c = compare(&base, &head, &CompareOptions::default());
     let table = render_compare_table(&c);
     assert_eq!(table, render_compare_table(&c.clone()));
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("case "), "{table}");
-    assert!(lines[2].starts_with("counter/mutex@1/compact"), "{table}");
-    assert!(lines[2].contains("regressed"));
+    assert!(lines[2].starts_with("counter/spin@1/compact"), "{table}");
+    assert!(lines[2].contains("broken") && lines[2].contains("head: failed validation"));
+    assert!(lines[3].starts_with("counter/mutex@1/compact"), "{table}");
+    assert!(lines[3].contains("regressed"));
     assert!(table.contains(
-        "1 regressed, 1 improved, 1 inconclusive, 1 unchanged, 1 not comparable, 1 added, 1 removed"
+        "1 broken, 1 regressed, 1 improved, 1 inconclusive, 1 unchanged, 1 not comparable, \
+         1 added, 1 removed"
     ));
     let md = render_compare_markdown(&c);
     assert!(
-        md.starts_with("### contend compare: 1 regressed, 1 improved"),
+        md.starts_with("### contend compare: 1 broken, 1 regressed, 1 improved"),
         "{md}"
     );
     assert!(md.contains("**The gate fails"));
-    let first_row = md.lines().find(|l| l.starts_with("| `")).unwrap();
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+    assert!(rows[0].starts_with("| `counter/spin@1/compact` |") && rows[0].contains("**broken**"));
     assert!(
-        first_row.starts_with("| `counter/mutex@1/compact` |")
-            && first_row.contains("**regressed**")
+        rows[1].starts_with("| `counter/mutex@1/compact` |") && rows[1].contains("**regressed**")
     );
     eprintln!("{table}\n{md}");
 }
@@ -396,3 +399,5 @@ fn independent_runs_detect_ten_percent_at_low_noise() {
         "{regressed} {improved}"
     );
 }
+
+mod gate;
