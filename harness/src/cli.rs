@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::topology::Placement;
+use crate::tsan::lane::Lane;
 
 /// Pins workloads to cores, runs shared-memory and message-passing variants of counters, queues,
 /// thread pools and matrix multiplication at a sweep of thread counts, validates every result,
@@ -35,7 +36,7 @@ pub enum Command {
     /// Render results JSON as a self-contained HTML report; several files give a comparison.
     Report(ReportArgs),
     /// Build the workloads (or a crate's tests) with ThreadSanitizer and judge which ones race.
-    Tsan(crate::tsan::TsanArgs),
+    Tsan(TsanArgs),
     /// Compare two results files case by case: the perf-regression gate (exit 1 on a regression).
     Compare(CompareArgs),
     /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
@@ -221,4 +222,35 @@ pub struct AbArgs {
     /// `N` for every case, or `VARIANT@THREADS=N,...` per case (cases not named keep --think-work).
     #[arg(long, hide = true, value_name = "SPEC")]
     pub head_think_work: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TsanArgs {
+    /// Families or variants to examine [default: every family, racy variants included].
+    #[arg(long, short = 'w', value_delimiter = ',', value_name = "LIST")]
+    pub workloads: Vec<String>,
+    /// Worker threads per run.
+    #[arg(long, short = 't', default_value_t = 2)]
+    pub threads: usize,
+    /// Runs per target, each in its own process (detection is probabilistic: report the rate).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Force a lane instead of the best one available.
+    #[arg(long, value_enum)]
+    pub lane: Option<Lane>,
+    /// Examine a user's crate instead: build its tests with TSan and run each test alone.
+    /// Tests named `race_*` are expected to race, `norace_*` (and all others) to be clean.
+    #[arg(long, value_name = "PATH/Cargo.toml")]
+    pub manifest_path: Option<PathBuf>,
+    /// Where results.json lives; its `race_detection` section is (re)written and report.html re-rendered.
+    #[arg(long, default_value = "contend-results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Build directory for instrumented builds [default: target/tsan/LANE in contend's checkout;
+    /// with --manifest-path: target/contend-tsan/LANE beside the crate]. Sharing one directory
+    /// between both modes reuses the instrumented std.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Kill a run that takes longer than this (TSan slows code 5-15x).
+    #[arg(long, value_parser = parse_duration, default_value = "180s", value_name = "DURATION")]
+    pub timeout: Duration,
 }

@@ -1,7 +1,7 @@
 //! `contend tsan`: builds the workloads (or a user's tests) with ThreadSanitizer, runs every target
 //! in its own process several times, and judges each against its expectation.
 
-mod lane;
+pub mod lane;
 mod parse;
 mod process;
 mod tests_mode;
@@ -9,16 +9,16 @@ mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use clap::Args;
 use contend_reports::schema::RaceDetection;
 
 pub use lane::{Lane, Toolchain};
 pub use parse::{Report, parse_reports};
 pub use verdict::{RunOutcome, judge};
 
+use crate::cli::TsanArgs;
 use crate::error::UsageError;
 use crate::output::OutputDir;
 
@@ -27,41 +27,6 @@ pub const TSAN_OPTIONS: &str = "halt_on_error=0 exitcode=66 history_size=7 secon
 /// Exit code TSan gives a process that reported (see `exitcode=` above).
 pub const TSAN_EXIT: i32 = 66;
 const SUPPRESSIONS: &str = include_str!("../../tsan-suppressions.txt");
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| e.to_string())
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct TsanArgs {
-    /// Families or variants to examine [default: every family, racy variants included].
-    #[arg(long, short = 'w', value_delimiter = ',', value_name = "LIST")]
-    pub workloads: Vec<String>,
-    /// Worker threads per run.
-    #[arg(long, short = 't', default_value_t = 2)]
-    pub threads: usize,
-    /// Runs per target, each in its own process (detection is probabilistic: report the rate).
-    #[arg(long, default_value_t = 3)]
-    pub runs: u32,
-    /// Force a lane instead of the best one available.
-    #[arg(long, value_enum)]
-    pub lane: Option<Lane>,
-    /// Examine a user's crate instead: build its tests with TSan and run each test alone.
-    /// Tests named `race_*` are expected to race, `norace_*` (and all others) to be clean.
-    #[arg(long, value_name = "PATH/Cargo.toml")]
-    pub manifest_path: Option<PathBuf>,
-    /// Where results.json lives; its `race_detection` section is (re)written and report.html re-rendered.
-    #[arg(long, default_value = "contend-results", value_name = "DIR")]
-    pub out: PathBuf,
-    /// Build directory for instrumented builds [default: target/tsan/LANE in contend's checkout;
-    /// with --manifest-path: target/contend-tsan/LANE beside the crate]. Sharing one directory
-    /// between both modes reuses the instrumented std.
-    #[arg(long, value_name = "DIR")]
-    pub target_dir: Option<PathBuf>,
-    /// Kill a run that takes longer than this (TSan slows code 5-15x).
-    #[arg(long, value_parser = parse_duration, default_value = "180s", value_name = "DURATION")]
-    pub timeout: Duration,
-}
 
 /// The source checkout this binary was built from (needed to rebuild it with TSan).
 fn workspace_root() -> Result<PathBuf, UsageError> {
