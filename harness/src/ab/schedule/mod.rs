@@ -179,7 +179,7 @@ where
         if sampling.is_empty() {
             break;
         }
-        let look = sampling
+        let upto = sampling
             .iter()
             .map(|&i| match &states[i] {
                 State::Sampling { target, .. } => *target,
@@ -189,7 +189,7 @@ where
             .unwrap_or(first);
         event(Event::Round {
             undecided: sampling.len(),
-            look,
+            look: upto,
         });
         // Cases likely to decide at their next look go first (most promising first), the long
         // shots after them: a budget that runs out mid-round is spent where it decides something.
@@ -203,15 +203,18 @@ where
             order.into_iter().partition(|&i| need(i).0 <= need(i).1);
         // The likely cases take turns, one pair at a time, until each reached its target; then the
         // long shots, one case after the other, cheapest first.
+        // A case asks the rule as soon as it reaches its look, and if undecided waits for the
+        // next round (and its new priority) for more.
+        let round_target: Vec<usize> = (0..states.len()).map(|i| need(i).1 as usize).collect();
         let tiers = std::iter::once(likely).chain(long_shots.into_iter().map(|i| vec![i]));
         for tier in tiers {
             loop {
                 let mut progressed = false;
                 for &i in &tier {
-                    let State::Sampling { pairs, target, .. } = &states[i] else {
+                    let State::Sampling { pairs, .. } = &states[i] else {
                         continue;
                     };
-                    let (n, target) = (pairs.len(), *target);
+                    let (n, target) = (pairs.len(), round_target[i]);
                     if n >= target {
                         continue;
                     }
@@ -230,6 +233,9 @@ where
                                 pairs: n + 1,
                                 target,
                             });
+                            if n + 1 >= target {
+                                look(rule, thresholds[i], &mut states, i, &mut event);
+                            }
                         }
                         PairResult::Broken(why) => {
                             finish(&mut states, i, Outcome::Broken(why), &mut event);
@@ -257,6 +263,9 @@ where
                                     pairs: n + 1,
                                     target,
                                 });
+                                if n + 1 >= target {
+                                    look(rule, thresholds[i], &mut states, i, &mut event);
+                                }
                             }
                         }
                     }
@@ -265,30 +274,6 @@ where
                     break;
                 }
             }
-        }
-        // Each case at its look asks the rule.
-        for &i in &sampling {
-            let State::Sampling {
-                pairs,
-                target,
-                need,
-                ..
-            } = &mut states[i]
-            else {
-                continue;
-            };
-            let (base, head) = throughputs(pairs);
-            let outcome = match rule.step(&base, &head, thresholds[i]) {
-                Ok(Step::NeedMore { until }) => {
-                    *target = until.max(pairs.len() + 1);
-                    *need = projected_need(rule, &base, &head, thresholds[i]);
-                    continue;
-                }
-                Ok(Step::Decided { verdict, estimate }) => Outcome::Decided { verdict, estimate },
-                Ok(Step::Exhausted { estimate }) => Outcome::Exhausted { estimate },
-                Err(e) => Outcome::NotComparable(e.to_string()),
-            };
-            finish(&mut states, i, outcome, &mut event);
         }
     }
     if out_of_time {
@@ -317,6 +302,37 @@ where
             State::Sampling { .. } => unreachable!("every case finishes"),
         })
         .collect())
+}
+
+/// Case `i` is at its look: the rule decides it, or sets its next look and projected need.
+fn look<S: Throughput>(
+    rule: &StoppingRule,
+    threshold: f64,
+    states: &mut [State<S>],
+    i: usize,
+    event: &mut dyn FnMut(Event<'_>),
+) {
+    let State::Sampling {
+        pairs,
+        target,
+        need,
+        ..
+    } = &mut states[i]
+    else {
+        return;
+    };
+    let (base, head) = throughputs(pairs);
+    let outcome = match rule.step(&base, &head, threshold) {
+        Ok(Step::NeedMore { until }) => {
+            *target = until.max(pairs.len() + 1);
+            *need = projected_need(rule, &base, &head, threshold);
+            return;
+        }
+        Ok(Step::Decided { verdict, estimate }) => Outcome::Decided { verdict, estimate },
+        Ok(Step::Exhausted { estimate }) => Outcome::Exhausted { estimate },
+        Err(e) => Outcome::NotComparable(e.to_string()),
+    };
+    finish(states, i, outcome, event);
 }
 
 /// Moves case `i` from sampling to done with `outcome`, and says so.
