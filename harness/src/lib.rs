@@ -5,6 +5,7 @@ pub mod ab;
 pub mod cli;
 pub mod compare_cmd;
 pub mod error;
+pub mod evidence;
 pub mod latency;
 pub mod list;
 pub mod machine;

@@ -145,6 +145,7 @@ mod tests {
                 ops: throughput as u64,
                 elapsed_ns: 1_000_000_000,
                 throughput,
+                evidence: None,
             }],
             throughput: Summary {
                 median: throughput,
@@ -158,6 +159,7 @@ mod tests {
             latency: latency_summary(&h),
             validation: Validation::Passed { samples_checked: 2 },
             status: CaseStatus::Ok,
+            fork_evidence: vec![],
         }
     }
 

@@ -19,6 +19,7 @@ use contend_workloads::{Params, VariantInfo};
 use shared::{Shared, ThreadReport, thread_main};
 use wait::{Wait, wait_for};
 
+use crate::evidence::{CaseShape, StatSnapshot, fork_evidence, sample_evidence, tick_ns};
 use crate::latency::latency_summary;
 use crate::proof::Proof;
 use crate::topology::{Placement, assign};
@@ -55,6 +56,11 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     let workload = (v.build)(req.params, req.threads);
     let total_threads = req.threads + workload.helper_threads();
     let cpus_requested = assign(req.cpu_order, total_threads);
+    let oversubscribed = total_threads > req.available_cpus;
+    let shape = CaseShape::new(&cpus_requested, oversubscribed);
+    // Before the case's threads exist, on the CPUs they will be pinned to.
+    let fork_evidence = vec![fork_evidence(0, &shape)];
+    let tick_ns = tick_ns();
     let shared = Arc::new(Shared::new(
         workload,
         req.threads,
@@ -120,6 +126,8 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             };
             break;
         }
+        // Steal is read around the window, by this thread, outside it.
+        let stat_before = StatSnapshot::read();
         let start = Instant::now();
         shared.go.store(u64::from(n), Ordering::Release);
         std::thread::sleep(if warm { timing.warmup } else { timing.duration });
@@ -144,6 +152,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             };
             break;
         }
+        let stat_after = StatSnapshot::read();
         let reports: Vec<ThreadReport> = shared
             .slots
             .iter()
@@ -158,6 +167,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         let elapsed_ns = finished.saturating_duration_since(start).as_nanos().max(1) as u64;
         let mut tallies = Vec::with_capacity(total_threads);
         let mut panicked = None;
+        let spans: Vec<_> = reports.iter().map(|r| r.span).collect();
         for (i, r) in reports.into_iter().enumerate() {
             cpus_observed[i].extend(r.cpus.iter().flatten());
             match r.tally {
@@ -183,6 +193,15 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
                 ops: check.ops,
                 elapsed_ns,
                 throughput: check.ops as f64 * 1e9 / elapsed_ns as f64,
+                evidence: Some(sample_evidence(
+                    &shape,
+                    stat_before.as_ref(),
+                    stat_after.as_ref(),
+                    &spans,
+                    check.ops,
+                    elapsed_ns,
+                    tick_ns,
+                )),
             });
             on_sample(n - warmups, timing.samples);
         }
@@ -217,7 +236,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         threads: req.threads,
         helper_threads: total_threads - req.threads,
         placement: req.placement.name().into(),
-        oversubscribed: total_threads > req.available_cpus,
+        oversubscribed,
         cpus_requested,
         cpus_observed,
         unit: v.family.unit().into(),
@@ -233,6 +252,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         latency: latency_summary(&histogram),
         validation,
         status,
+        fork_evidence,
     }
 }
 

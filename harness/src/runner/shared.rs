@@ -10,12 +10,16 @@ use contend_workloads::{WorkerCtx, WorkerTally, Workload};
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 
+use crate::evidence::{ThreadCounters, ThreadSpan};
+
 /// What one thread handed back after a sample.
 pub(super) struct ThreadReport {
     pub(super) tally: Result<WorkerTally, String>,
     pub(super) histogram: Histogram<u64>,
     pub(super) finished: Instant,
     pub(super) cpus: [Option<usize>; 2],
+    /// The thread's switches and migrations from its arrival to the end of its work.
+    pub(super) span: ThreadSpan,
 }
 
 /// State shared by the runner and the case's threads.
@@ -141,6 +145,8 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
         shared.epoch,
         shared.seed,
     );
+    // Opened after pinning, so the pin itself is not counted as a migration.
+    let counters = ThreadCounters::open();
     shared.ready.fetch_add(1, Ordering::Release);
     let mut sample = 0;
     loop {
@@ -148,16 +154,24 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
         if !shared.wait_gate(sample) {
             return;
         }
+        // Read before arriving: the window cannot open until every thread has arrived.
+        let before = counters.read();
         shared.arrive_and_wait_go(sample);
         let first_cpu = current_cpu();
         let tally =
             catch_unwind(AssertUnwindSafe(|| shared.workload.run(&mut ctx))).map_err(panic_message);
         let finished = Instant::now();
+        let last_cpu = current_cpu();
+        let span = ThreadSpan {
+            source: counters.source(),
+            counts: counters.read().since(&before),
+        };
         let report = ThreadReport {
             tally,
             histogram: ctx.take_histogram(),
             finished,
-            cpus: [first_cpu, current_cpu()],
+            cpus: [first_cpu, last_cpu],
+            span,
         };
         *shared.slots[index]
             .lock()

@@ -145,3 +145,74 @@ fn a_panicking_worker_is_an_error_not_a_hang() {
         case.status
     );
 }
+
+#[test]
+fn every_sample_carries_evidence_and_the_case_its_fork_evidence() {
+    let cpus = crate::machine::available_cpus();
+    let req = CaseRequest {
+        variant: contend_workloads::find_variant("counter/atomic").unwrap(),
+        threads: 2,
+        placement: Placement::Compact,
+        cpu_order: &cpus,
+        available_cpus: cpus.len(),
+        params: &Params::default(),
+        timing: &timing(3),
+    };
+    let case = run_case(&req, &mut |_, _| {});
+    assert_eq!(case.status, CaseStatus::Ok);
+    let forks = &case.fork_evidence;
+    assert_eq!(forks.len(), 1, "{forks:?}");
+    assert_eq!(forks[0].fork, 0);
+    let hardware_note = forks[0]
+        .notes
+        .iter()
+        .any(|n| n.starts_with("hardware counters: not available"));
+    if cpus.len() >= 2 {
+        assert_eq!(forks[0].cpus, cpus[..2], "{forks:?}");
+        // Positive, or (machine too busy for the probe's deadline) explained.
+        match forks[0].cache_line_one_way_ns {
+            Some(ns) => assert!(ns > 0.0, "{forks:?}"),
+            None => assert!(
+                forks[0]
+                    .notes
+                    .iter()
+                    .any(|n| n.starts_with("cache-line probe on CPUs")),
+                "{forks:?}"
+            ),
+        }
+    } else {
+        eprintln!("one CPU only: the cache-line probe is not run ({forks:?})");
+    }
+    for s in &case.samples {
+        let e = s.evidence.as_ref().expect("every sample has evidence");
+        assert!(e.steal_ns.is_some(), "{e:?}");
+        assert!(e.window_cpu_ns >= s.elapsed_ns, "{e:?}");
+        let countable = e.source == "perf_event_open"
+            || std::path::Path::new("/proc/thread-self/sched").exists();
+        assert!(e.migrations.is_some() || !countable, "{e:?}");
+        assert!(
+            ["perf_event_open", "procfs"].contains(&e.source.as_str()),
+            "{e:?}"
+        );
+        assert!(
+            e.hardware.is_some() || hardware_note,
+            "hardware counters are either present or explained: {e:?} {forks:?}"
+        );
+    }
+}
+
+#[test]
+fn unpinned_cases_record_why_there_is_no_probe() {
+    let case = run(
+        contend_workloads::find_variant("counter/atomic").unwrap(),
+        2,
+        1,
+    );
+    let fork = &case.fork_evidence[0];
+    assert_eq!((fork.cpus.len(), fork.cache_line_one_way_ns), (0, None));
+    assert!(
+        fork.notes.iter().any(|n| n.contains("not pinned")),
+        "{fork:?}"
+    );
+    assert!(case.samples[0].evidence.is_some());
+}

@@ -76,6 +76,7 @@ fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
                 ops: t as u64 / 10,
                 elapsed_ns: 100_000_000,
                 throughput: t,
+                evidence: None,
             })
             .collect(),
         throughput: crate::stats::summarize(throughputs),
@@ -92,6 +93,7 @@ fn case(variant: &str, threads: usize, throughputs: &[f64], p99: u64) -> Case {
             samples_checked: throughputs.len() as u32,
         },
         status: CaseStatus::Ok,
+        fork_evidence: vec![],
     }
 }
 
