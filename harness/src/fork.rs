@@ -24,6 +24,10 @@ pub enum ForkResult {
         why: String,
         case: Option<Box<Case>>,
     },
+    /// The case ran and was proven, but a sample completed no work in its window. A build that
+    /// does nothing is broken, but a host that stalls the vCPUs for a whole window looks the
+    /// same once, so the caller decides (`ab` breaks a case on the second such fork).
+    Idle { why: String, case: Box<Case> },
     /// The binary could not run or rejected the options (exit 2): the request itself is bad.
     Rejected(String),
 }
@@ -133,16 +137,28 @@ pub fn classify(results: Results, key: &str) -> ForkResult {
         (CaseStatus::Failed, _) => Some("failed".into()),
         (_, Validation::NotRun) => Some("not run".into()),
         _ if case.samples.is_empty() => Some("no samples".into()),
-        _ => case
-            .samples
-            .iter()
-            .find(|s| !(s.throughput.is_finite() && s.throughput > 0.0))
-            .map(|s| {
-                format!(
-                    "did no work: throughput {} ({} units in {} ns)",
-                    s.throughput, s.ops, s.elapsed_ns
-                )
-            }),
+        _ => {
+            let idle = case
+                .samples
+                .iter()
+                .find(|s| !(s.throughput.is_finite() && s.throughput > 0.0));
+            if let Some(s) = idle {
+                let disturbed = s
+                    .evidence
+                    .as_ref()
+                    .map(|e| e.disturbed.join(", "))
+                    .filter(|d| !d.is_empty())
+                    .map_or(String::new(), |d| format!(", disturbed: {d}"));
+                return ForkResult::Idle {
+                    why: format!(
+                        "did no work: {} units in {} ns{disturbed}",
+                        s.ops, s.elapsed_ns
+                    ),
+                    case: Box::new(case.clone()),
+                };
+            }
+            None
+        }
     };
     match why {
         Some(why) => ForkResult::Broken {

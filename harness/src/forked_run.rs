@@ -64,13 +64,20 @@ pub fn measure(
         match run_fork(&binary, &child_args, &key, &scratch, limit) {
             ForkResult::Measured(r) => {
                 let mut case = r.cases.into_iter().next().expect("one case");
-                case.samples.iter_mut().for_each(|s| s.fork = fork);
+                crate::merge::set_fork(&mut case, fork);
+                forks[i].measured.push(case);
+            }
+            ForkResult::Idle { why, case } => {
+                // Kept as measured: its zero is in the data for everyone to see.
+                bar.suspend(|| eprintln!("{key} fork {}: {why}", fork + 1));
+                let mut case = *case;
+                crate::merge::set_fork(&mut case, fork);
                 forks[i].measured.push(case);
             }
             ForkResult::Broken { why, case } => {
                 bar.suspend(|| eprintln!("{key} fork {}: {why}", fork + 1));
                 if let Some(mut case) = case.map(|c| *c) {
-                    case.samples.iter_mut().for_each(|s| s.fork = fork);
+                    crate::merge::set_fork(&mut case, fork);
                     forks[i].measured.push(case);
                 }
                 forks[i].broken.push(format!("fork {}: {why}", fork + 1));
@@ -132,6 +139,7 @@ fn unmeasured(v: &'static VariantInfo, threads: usize, plan: &Plan) -> Case {
             .map(|(k, f)| (k.to_string(), f))
             .collect(),
         samples: Vec::new(),
+        fork_evidence: Vec::new(),
         throughput: summarize(&[]),
         latency: crate::latency::latency_summary(&contend_workloads::ctx::new_histogram()),
         validation: Validation::NotRun,

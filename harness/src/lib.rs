@@ -6,6 +6,7 @@ pub mod child;
 pub mod cli;
 pub mod compare_cmd;
 pub mod error;
+pub mod evidence;
 pub mod fault;
 pub mod fork;
 pub mod forked_run;

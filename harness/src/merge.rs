@@ -21,6 +21,10 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
         .iter()
         .flat_map(|c| c.samples.iter().cloned())
         .collect();
+    out.fork_evidence = cases
+        .iter()
+        .flat_map(|c| c.fork_evidence.iter().cloned())
+        .collect();
     let throughputs: Vec<f64> = out.samples.iter().map(|s| s.throughput).collect();
     out.throughput = summarize(&throughputs);
     out.latency = merge_latency(cases.iter().map(|c| &c.latency));
@@ -45,6 +49,12 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
         })
         .collect();
     out
+}
+
+/// Marks every sample and the fork evidence of a one-process case as measured by `fork`.
+pub fn set_fork(case: &mut Case, fork: u32) {
+    case.samples.iter_mut().for_each(|s| s.fork = fork);
+    case.fork_evidence.iter_mut().for_each(|e| e.fork = fork);
 }
 
 /// Adds the histograms up; falls back to the first latency when one does not decode.
@@ -149,6 +159,7 @@ mod tests {
                 ops: throughput as u64,
                 elapsed_ns: 1_000_000_000,
                 throughput,
+                evidence: None,
             }],
             throughput: Summary {
                 median: throughput,
@@ -162,6 +173,7 @@ mod tests {
             latency: latency_summary(&h),
             validation: Validation::Passed { samples_checked: 2 },
             status: CaseStatus::Ok,
+            fork_evidence: vec![],
         }
     }
 

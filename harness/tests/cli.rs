@@ -295,6 +295,9 @@ fn forks_measure_each_case_in_fresh_processes_and_record_the_fork_per_sample() {
     for case in &r.cases {
         let forks: Vec<u32> = case.samples.iter().map(|s| s.fork).collect();
         assert_eq!(forks, [0, 0, 1, 1, 2, 2], "{}: {forks:?}", case.variant);
+        let evidence: Vec<u32> = case.fork_evidence.iter().map(|e| e.fork).collect();
+        assert_eq!(evidence, [0, 1, 2], "one fork_evidence entry per process");
+        assert!(case.samples.iter().all(|s| s.evidence.is_some()));
         assert_eq!(case.status, CaseStatus::Ok);
         assert_eq!(
             case.validation,

@@ -106,6 +106,7 @@ fn case(
                 ops,
                 elapsed_ns: duration_ns,
                 throughput: ops as f64 * 1e9 / duration_ns as f64,
+                evidence: None,
             }
         })
         .collect();
@@ -143,6 +144,7 @@ fn case(
         latency,
         validation,
         status,
+        fork_evidence: vec![],
     }
 }
 

@@ -183,12 +183,13 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     );
     let budget_label = humantime::format_duration(Duration::from_secs(budget.as_secs()));
     let thresholds: Vec<f64> = cases.iter().map(|c| c.threshold).collect();
+    let mut idle = vec![sampler::Idle::default(); cases.len()];
     let result = schedule::run(
         &rule,
         &thresholds,
         |i, _pair, order| {
-            let r = sampler::pair(&cases[i], &base, &head, order, timeout)?;
-            if let PairResult::Discard { why, .. } = &r {
+            let r = sampler::pair(&cases[i], &base, &head, order, timeout, &mut idle[i])?;
+            if let PairResult::Discard { why, .. } | PairResult::Retry(why) = &r {
                 bar.suspend(|| eprintln!("{}: pair measured again, {why}", cases[i].key));
             }
             Ok::<_, UsageError>(r)

@@ -81,7 +81,7 @@ impl SideFiles {
                     .enumerate()
                     .map(|(fork, p)| {
                         let mut case = pick(p).results.cases[0].clone();
-                        case.samples.iter_mut().for_each(|s| s.fork = fork as u32);
+                        crate::merge::set_fork(&mut case, fork as u32);
                         case
                     })
                     .collect();

@@ -44,6 +44,29 @@ impl Throughput for Measured {
     }
 }
 
+/// Why a measured fork should not count, for a reason that does not depend on the build: the
+/// runner marked one of its samples disturbed (steal time, preemption, run-queue wait, migration).
+pub fn disturbance(results: &Results) -> Option<String> {
+    results.cases[0]
+        .samples
+        .iter()
+        .filter_map(|s| s.evidence.as_ref())
+        .find(|e| !e.disturbed.is_empty())
+        .map(|e| e.disturbed.join(", "))
+}
+
+/// Forks of one case so far that completed no work, per side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Idle {
+    pub base: u32,
+    pub head: u32,
+}
+
+/// A side that did no work this many times is broken (the head) or unmeasurable (the base):
+/// once may be the host stalling the vCPUs for a whole window (seen here: 0 products in a 92 ms
+/// window of `matmul/shared-rows@2`, on an A/A); twice is the build.
+pub const IDLE_LIMIT: u32 = 2;
+
 /// Measures one pair of `case`: both sides in `order`, each killed after `timeout`.
 /// `Err` is bad input for the whole A/B (a binary that does not run or rejects the options).
 pub fn pair(
@@ -52,6 +75,7 @@ pub fn pair(
     head: &Side,
     order: Order,
     timeout: Duration,
+    idle: &mut Idle,
 ) -> Result<PairResult<Measured>, UsageError> {
     let measure = |side: &Side| {
         let args = if side.name == "head" {
@@ -71,22 +95,66 @@ pub fn pair(
             (measure(base), h)
         }
     };
-    judge(b, h)
+    judge(b, h, idle)
 }
 
-/// What a pair of fork results means for the gate.
-pub fn judge(base: ForkResult, head: ForkResult) -> Result<PairResult<Measured>, UsageError> {
+/// What a pair of fork results means for the gate; `idle` counts the case's idle forks so far.
+pub fn judge(
+    base: ForkResult,
+    head: ForkResult,
+    idle: &mut Idle,
+) -> Result<PairResult<Measured>, UsageError> {
     Ok(match (base, head) {
         (ForkResult::Rejected(why), _) => return Err(UsageError::new(format!("base: {why}"))),
         (_, ForkResult::Rejected(why)) => return Err(UsageError::new(format!("head: {why}"))),
         (ForkResult::Measured(b), ForkResult::Measured(h)) => {
             let (base, head) = (Measured { results: *b }, Measured { results: *h });
-            PairResult::Pair { base, head }
+            let why: Vec<String> = [("base", &base), ("head", &head)]
+                .iter()
+                .filter_map(|(name, m)| disturbance(&m.results).map(|d| format!("{name}: {d}")))
+                .collect();
+            if why.is_empty() {
+                PairResult::Pair { base, head }
+            } else {
+                PairResult::Discard {
+                    why: format!("disturbed: {}", why.join("; ")),
+                    base,
+                    head,
+                }
+            }
         }
-        (ForkResult::Measured(_), ForkResult::Broken { why, .. }) => {
+        (b @ (ForkResult::Idle { .. } | ForkResult::Measured(_)), h @ ForkResult::Idle { .. })
+        | (b @ ForkResult::Idle { .. }, h @ ForkResult::Measured(_)) => {
+            let idle_why = |r: &ForkResult| match r {
+                ForkResult::Idle { why, .. } => Some(why.clone()),
+                _ => None,
+            };
+            let (bw, hw) = (idle_why(&b), idle_why(&h));
+            idle.base += u32::from(bw.is_some());
+            idle.head += u32::from(hw.is_some());
+            let said = [("base", &bw), ("head", &hw)]
+                .iter()
+                .filter_map(|(side, w)| w.as_ref().map(|w| format!("{side}: {w}")))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if idle.head >= IDLE_LIMIT && idle.base == 0 {
+                PairResult::Broken(format!(
+                    "head did no work in {} forks where the base always did ({said})",
+                    idle.head
+                ))
+            } else if idle.base >= IDLE_LIMIT || idle.head >= IDLE_LIMIT {
+                PairResult::NotComparable(format!(
+                    "forks did no work (base {}, head {} times; {said})",
+                    idle.base, idle.head
+                ))
+            } else {
+                PairResult::Retry(format!("did no work once, measured again ({said})"))
+            }
+        }
+        (ForkResult::Measured(_) | ForkResult::Idle { .. }, ForkResult::Broken { why, .. }) => {
             PairResult::Broken(format!("head: {why} (the base ran fine)"))
         }
-        (ForkResult::Broken { why, .. }, ForkResult::Measured(_)) => {
+        (ForkResult::Broken { why, .. }, ForkResult::Measured(_) | ForkResult::Idle { .. }) => {
             PairResult::NotComparable(format!("base: {why} (the head ran fine)"))
         }
         (ForkResult::Broken { why: b, .. }, ForkResult::Broken { why: h, .. }) => {

@@ -30,6 +30,7 @@ mod tests {
             ops: 0,
             elapsed_ns: 1,
             throughput,
+            evidence: None,
         }
     }
 

@@ -258,6 +258,7 @@ impl Shape {
                     ops: 0,
                     elapsed_ns: 50_000_000,
                     throughput,
+                    evidence: None,
                 }
             })
             .collect()

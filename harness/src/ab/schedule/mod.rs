@@ -57,6 +57,10 @@ pub enum PairResult<S> {
     /// a member was disturbed by steal time or preemption) the pair should be measured again.
     /// After [`MAX_DISCARDS`] drops in a case, such pairs are kept as measured.
     Discard { why: String, base: S, head: S },
+    /// Nothing usable was measured, for a reason that is not yet the build's fault (a first
+    /// fork that did no work): the pair is measured again and the drop recorded. The sampler
+    /// bounds how often it says so.
+    Retry(String),
 }
 
 /// Pairs a case may drop and measure again; later ones are kept (and counted as kept).
@@ -242,6 +246,11 @@ where
                         }
                         PairResult::NotComparable(why) => {
                             finish(&mut states, i, Outcome::NotComparable(why), &mut event);
+                        }
+                        PairResult::Retry(why) => {
+                            if let State::Sampling { dropped, .. } = &mut states[i] {
+                                dropped.push(why);
+                            }
                         }
                         PairResult::Discard { why, base, head } => {
                             let State::Sampling {

@@ -83,6 +83,7 @@ fn forked(variant: &str, threads: usize, throughputs: &[f64], per_fork: usize, p
                 ops: t as u64 / 10,
                 elapsed_ns: 100_000_000,
                 throughput: t,
+                evidence: None,
             })
             .collect(),
         throughput: crate::stats::summarize(throughputs),
@@ -99,6 +100,7 @@ fn forked(variant: &str, threads: usize, throughputs: &[f64], per_fork: usize, p
             samples_checked: throughputs.len() as u32,
         },
         status: CaseStatus::Ok,
+        fork_evidence: vec![],
     }
 }
 
