@@ -94,8 +94,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     let mut cpus_observed: Vec<Vec<usize>> = vec![Vec::new(); total_threads];
 
     if status.is_ok()
-        && let Wait::Stalled { stall } =
-            wait_for(&shared, &shared.ready, total_threads, timing.stall_timeout)
+        && let Wait::Stalled { stall } = wait_for(&shared, &shared.ready, timing.stall_timeout)
     {
         status = CaseStatus::Error {
             message: format!("threads did not start within {} ms", stall.as_millis()),
@@ -112,12 +111,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         shared.arrived.store(0, Ordering::Relaxed);
         shared.open_gate(u64::from(n));
         // The window opens once every thread is running, so none can miss it.
-        if let Wait::Stalled { stall } = wait_for(
-            &shared,
-            &shared.arrived,
-            total_threads,
-            timing.stall_timeout,
-        ) {
+        if let Wait::Stalled { stall } = wait_for(&shared, &shared.arrived, timing.stall_timeout) {
             status = CaseStatus::Error {
                 message: format!(
                     "threads did not reach sample {n} within {} ms",
@@ -132,9 +126,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         shared.go.store(u64::from(n), Ordering::Release);
         std::thread::sleep(if warm { timing.warmup } else { timing.duration });
         shared.stop.store(true, Ordering::Relaxed);
-        if let Wait::Stalled { stall } =
-            wait_for(&shared, &shared.done, total_threads, timing.stall_timeout)
-        {
+        if let Wait::Stalled { stall } = wait_for(&shared, &shared.done, timing.stall_timeout) {
             let blocked = (0..total_threads)
                 .filter(|&i| shared.slots[i].lock().map(|s| s.is_none()).unwrap_or(true))
                 .map(|i| {

@@ -42,6 +42,10 @@ pub(super) struct Shared {
     pub(super) done: AtomicUsize,
     pub(super) progress: Vec<CachePadded<AtomicU64>>,
     pub(super) slots: Vec<Mutex<Option<ThreadReport>>>,
+    /// Wakes the runner when the last thread reported on `ready`, `arrived` or `done`, so the
+    /// runner waits blocked instead of polling on the workers' CPUs.
+    report_lock: Mutex<()>,
+    report_signal: Condvar,
 }
 
 impl Shared {
@@ -69,7 +73,31 @@ impl Shared {
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect(),
             slots: (0..threads).map(|_| Mutex::new(None)).collect(),
+            report_lock: Mutex::new(()),
+            report_signal: Condvar::new(),
         }
+    }
+
+    /// Counts this thread on `counter` (`ready`, `arrived` or `done`); the last one wakes the
+    /// runner.
+    pub(super) fn report_on(&self, counter: &AtomicUsize) {
+        if counter.fetch_add(1, Ordering::Release) + 1 == self.slots.len() {
+            let _guard = self.report_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.report_signal.notify_all();
+        }
+    }
+
+    /// Blocks until every thread reported on `counter` or `timeout` passed; true when all did.
+    pub(super) fn wait_reports(&self, counter: &AtomicUsize, timeout: Duration) -> bool {
+        let all = |c: &AtomicUsize| c.load(Ordering::Acquire) >= self.slots.len();
+        let guard = self.report_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if all(counter) {
+            return true;
+        }
+        let _ = self
+            .report_signal
+            .wait_timeout_while(guard, timeout, |_| !all(counter));
+        all(counter)
     }
 
     pub(super) fn open_gate(&self, sample: u64) {
@@ -99,7 +127,7 @@ impl Shared {
 
     /// Announces arrival at sample `sample` and spins (yielding) until its window opens.
     fn arrive_and_wait_go(&self, sample: u64) {
-        self.arrived.fetch_add(1, Ordering::Release);
+        self.report_on(&self.arrived);
         let mut spins = 0u32;
         while self.go.load(Ordering::Acquire) < sample {
             spins += 1;
@@ -147,7 +175,7 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
     );
     // Opened after pinning, so the pin itself is not counted as a migration.
     let counters = ThreadCounters::open();
-    shared.ready.fetch_add(1, Ordering::Release);
+    shared.report_on(&shared.ready);
     let mut sample = 0;
     loop {
         sample += 1;
@@ -176,6 +204,6 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
         *shared.slots[index]
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(report);
-        shared.done.fetch_add(1, Ordering::Release);
+        shared.report_on(&shared.done);
     }
 }

@@ -1,7 +1,7 @@
 //! Waiting for a sample's threads: until a count of them reported, or until none made progress for
 //! the stall timeout.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use super::shared::Shared;
@@ -12,23 +12,15 @@ pub(super) enum Wait {
     Stalled { stall: Duration },
 }
 
-/// Waits until `count` threads reported on `counter`, or until no thread made progress for `stall`.
-pub(super) fn wait_for(
-    shared: &Shared,
-    counter: &AtomicUsize,
-    count: usize,
-    stall: Duration,
-) -> Wait {
+/// Waits, blocked, until every thread reported on `counter`, or until no thread made progress for
+/// `stall`. The runner wakes when the last thread reports (see [`Shared::report_on`]) and every
+/// 50 ms at most to look at the progress counters: nothing of it runs on the workers' CPUs while
+/// they work.
+pub(super) fn wait_for(shared: &Shared, counter: &AtomicUsize, stall: Duration) -> Wait {
     let mut last = shared.progress();
     let mut last_change = Instant::now();
-    let poll = Duration::from_micros(500).min(stall);
-    let spin_until = Instant::now() + Duration::from_millis(1);
-    while counter.load(Ordering::Acquire) < count {
-        if Instant::now() < spin_until {
-            std::thread::yield_now();
-            continue;
-        }
-        std::thread::sleep(poll);
+    let look = Duration::from_millis(50).min(stall);
+    while !shared.wait_reports(counter, look) {
         let now = shared.progress();
         if now != last {
             (last, last_change) = (now, Instant::now());
