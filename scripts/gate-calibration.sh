@@ -66,11 +66,13 @@ ab_run() { # MODE RUN [HEAD_THINK_SPEC]
   echo "$1 run $2: $(jq -r '.counts | to_entries | map(select(.value > 0) | "\(.value) \(.key)") | join(", ")' "$dir/ab-gate.json")" >&2
 }
 
-median_throughput() { # VARIANT THREADS THINK
+median_throughput() { # VARIANT THREADS THINK: the median of 7 forks' medians (one process
+  # alone can land in a slow or fast placement and mis-size the injection)
   local dir="$OUT/size"
-  "$BIN_A" run --workloads "$1" --threads "$2" --think-work "$3" --samples 21 --quick \
+  "$BIN_A" run --workloads "$1" --threads "$2" --think-work "$3" --forks 7 --samples 3 --quick \
     --no-overhead --out "$dir" >/dev/null 2>&1
-  jq '.cases[0].throughput.median' "$dir/results.json"
+  jq '[.cases[0].samples | group_by(.fork)[] | map(.throughput) | sort | .[length / 2 | floor]]
+      | sort | .[length / 2 | floor]' "$dir/results.json"
 }
 
 # Per-case injection sizes for +10% and +5%.
