@@ -8,8 +8,7 @@
 
 use anyhow::Context;
 use contend_reports::compare::simulate::SplitMix64;
-use contend_reports::schema::{Case, CaseStatus, Results, Validation};
-use contend_reports::stats::summarize;
+use contend_reports::schema::{Case, CaseStatus, Results};
 use contend_workloads::VariantInfo;
 use indicatif::ProgressBar;
 
@@ -119,33 +118,10 @@ fn merged(v: &'static VariantInfo, threads: usize, plan: &Plan, f: &CaseForks) -
 /// A case no fork measured (every fork crashed or timed out): its identity, no samples.
 fn unmeasured(v: &'static VariantInfo, threads: usize, plan: &Plan) -> Case {
     Case {
-        family: v.family.name().into(),
-        variant: v.name.into(),
-        style: v.style.name().into(),
-        expected_race: v.expected_race,
-        expected_deadlock: v.expected_deadlock,
-        threads,
-        helper_threads: 0,
-        placement: plan.placement.name().into(),
-        oversubscribed: false,
-        cpus_requested: Vec::new(),
-        cpus_observed: Vec::new(),
-        unit: v.family.unit().into(),
-        latency_meaning: v.family.latency_meaning().into(),
-        unit_factors: v
-            .family
-            .unit_factors(&plan.params)
-            .into_iter()
-            .map(|(k, f)| (k.to_string(), f))
-            .collect(),
-        samples: Vec::new(),
-        fork_evidence: Vec::new(),
-        throughput: summarize(&[]),
-        latency: crate::latency::latency_summary(&contend_workloads::ctx::new_histogram()),
-        validation: Validation::NotRun,
         status: CaseStatus::Error {
             message: "no fork finished".into(),
         },
+        ..crate::runner::case_shell(v, threads, plan.placement, &plan.params)
     }
 }
 

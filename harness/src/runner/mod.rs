@@ -220,31 +220,49 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     }
     let throughputs: Vec<f64> = samples.iter().map(|s| s.throughput).collect();
     Case {
-        family: v.family.name().into(),
-        variant: v.name.into(),
-        style: v.style.name().into(),
-        expected_race: v.expected_race,
-        expected_deadlock: v.expected_deadlock,
-        threads: req.threads,
         helper_threads: total_threads - req.threads,
-        placement: req.placement.name().into(),
         oversubscribed,
         cpus_requested,
         cpus_observed,
-        unit: v.family.unit().into(),
-        latency_meaning: v.family.latency_meaning().into(),
-        unit_factors: v
-            .family
-            .unit_factors(req.params)
-            .into_iter()
-            .map(|(k, f)| (k.to_string(), f))
-            .collect(),
         throughput: summarize(&throughputs),
         samples,
         latency: latency_summary(&histogram),
         validation,
         status,
         fork_evidence,
+        ..case_shell(v, req.threads, req.placement, req.params)
+    }
+}
+
+/// What every case of `v` at `threads` starts from: its identity, units and unit factors, and
+/// nothing measured (no samples, an empty histogram, validation `not_run`, status ok).
+pub fn case_shell(v: &VariantInfo, threads: usize, placement: Placement, params: &Params) -> Case {
+    Case {
+        family: v.family.name().into(),
+        variant: v.name.into(),
+        style: v.style.name().into(),
+        expected_race: v.expected_race,
+        expected_deadlock: v.expected_deadlock,
+        threads,
+        helper_threads: 0,
+        placement: placement.name().into(),
+        oversubscribed: false,
+        cpus_requested: Vec::new(),
+        cpus_observed: Vec::new(),
+        unit: v.family.unit().into(),
+        latency_meaning: v.family.latency_meaning().into(),
+        unit_factors: v
+            .family
+            .unit_factors(params)
+            .into_iter()
+            .map(|(k, f)| (k.to_string(), f))
+            .collect(),
+        samples: Vec::new(),
+        fork_evidence: Vec::new(),
+        throughput: summarize(&[]),
+        latency: latency_summary(&contend_workloads::ctx::new_histogram()),
+        validation: Validation::NotRun,
+        status: CaseStatus::Ok,
     }
 }
 

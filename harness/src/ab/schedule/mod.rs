@@ -227,55 +227,43 @@ where
                         break 'rounds;
                     }
                     progressed = true;
-                    match sample(i, n, Order::for_pair(n))? {
-                        PairResult::Pair { base, head } => {
-                            if let State::Sampling { pairs, .. } = &mut states[i] {
-                                pairs.push((base, head));
-                            }
-                            event(Event::Pair {
-                                case: i,
-                                pairs: n + 1,
-                                target,
-                            });
-                            if n + 1 >= target {
-                                look(rule, thresholds[i], &mut states, i, &mut event);
-                            }
-                        }
+                    let kept = match sample(i, n, Order::for_pair(n))? {
+                        PairResult::Pair { base, head } => Some((base, head)),
                         PairResult::Broken(why) => {
                             finish(&mut states, i, Outcome::Broken(why), &mut event);
+                            None
                         }
                         PairResult::NotComparable(why) => {
                             finish(&mut states, i, Outcome::NotComparable(why), &mut event);
+                            None
                         }
                         PairResult::Retry(why) => {
                             if let State::Sampling { dropped, .. } = &mut states[i] {
                                 dropped.push(why);
                             }
+                            None
                         }
-                        PairResult::Discard { why, base, head } => {
-                            let State::Sampling {
-                                pairs,
-                                dropped,
-                                kept_disturbed,
-                                ..
-                            } = &mut states[i]
-                            else {
-                                continue;
-                            };
-                            if dropped.len() < MAX_DISCARDS {
+                        PairResult::Discard { why, base, head } => match &mut states[i] {
+                            State::Sampling { dropped, .. } if dropped.len() < MAX_DISCARDS => {
                                 dropped.push(why);
-                            } else {
-                                *kept_disturbed += 1;
-                                pairs.push((base, head));
-                                event(Event::Pair {
-                                    case: i,
-                                    pairs: n + 1,
-                                    target,
-                                });
-                                if n + 1 >= target {
-                                    look(rule, thresholds[i], &mut states, i, &mut event);
-                                }
+                                None
                             }
+                            State::Sampling { kept_disturbed, .. } => {
+                                *kept_disturbed += 1;
+                                Some((base, head))
+                            }
+                            State::Done(_) => None,
+                        },
+                    };
+                    if let (Some(pair), State::Sampling { pairs, .. }) = (kept, &mut states[i]) {
+                        pairs.push(pair);
+                        event(Event::Pair {
+                            case: i,
+                            pairs: n + 1,
+                            target,
+                        });
+                        if n + 1 >= target {
+                            look(rule, thresholds[i], &mut states, i, &mut event);
                         }
                     }
                 }
