@@ -259,7 +259,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
                 humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
             ),
             format!(
-                "{dropped} pair(s) dropped and measured again because a member was disturbed; \
+                "{dropped} pair(s) dropped and measured again (a member disturbed, or a first fork with no work); \
                  {kept} disturbed pair(s) kept after a case used its drops"
             ),
             format!(
