@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use crate::analysis;
 use crate::figures;
 use crate::format::{self, html as esc};
-use crate::html::{
+use crate::html_family::{family_section, figure, usl_cells};
+use crate::html_parts::{
     anchor_prefix, machine_table, race_section, rate, section, summary_table, table,
     validation_table, warning_list,
 };
-use crate::html_family::{family_section, figure, usl_cells};
 use crate::schema::{Case, Results};
 
 /// Writes the comparison body for `runs` (at least two), labelled by `labels`.

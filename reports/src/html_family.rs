@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::analysis;
 use crate::figures::{self, Figure};
 use crate::format::{self, html as esc};
-use crate::html::{rate, section, table};
+use crate::html_parts::{rate, section, table};
 use crate::schema::Results;
 use crate::usl::UslError;
 

@@ -11,6 +11,7 @@ pub mod histogram;
 pub mod html;
 mod html_compare;
 mod html_family;
+mod html_parts;
 pub mod markdown;
 pub mod schema;
 pub mod stats;
