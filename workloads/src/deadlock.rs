@@ -4,8 +4,8 @@
 use crate::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::catalog::{Family, Style, VariantInfo};
 use crate::spin::{Think, busy};
+use crate::variant::{Family, Style, VariantInfo};
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 pub const VARIANTS: &[VariantInfo] = &[

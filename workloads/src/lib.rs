@@ -16,6 +16,7 @@ pub mod queue;
 pub mod spin;
 pub mod sync;
 pub mod testing;
+pub mod variant;
 mod workload;
 
 pub use catalog::{Family, Style, VariantInfo, catalog, find_variant};

@@ -4,7 +4,7 @@ mod actor;
 mod racy;
 mod shared;
 
-use crate::catalog::{Family, Style, VariantInfo};
+use crate::variant::{Family, Style, VariantInfo};
 use crate::{Outcome, SampleCheck, WorkerTally};
 
 pub use actor::Actor;

@@ -8,8 +8,8 @@ mod shared_rows;
 
 use std::ops::Range;
 
-use crate::catalog::{Family, Style, VariantInfo};
 use crate::proof::mix64;
+use crate::variant::{Family, Style, VariantInfo};
 use crate::{Outcome, Params, SampleCheck, WorkerTally};
 
 pub use fan_out::FanOut;

@@ -6,9 +6,9 @@ mod driver;
 mod racy;
 mod sources;
 
-use crate::catalog::{Family, Style, VariantInfo};
 use crate::proof::mix64;
 use crate::spin::busy;
+use crate::variant::{Family, Style, VariantInfo};
 
 pub use channel::{ChannelWorkers, Done};
 pub use driver::{ExactTracker, Pool, TaskSource, Tracker};

@@ -5,8 +5,8 @@ mod channels;
 mod driver;
 mod racy;
 
-use crate::catalog::{Family, Style, VariantInfo};
 use crate::proof::mix64;
+use crate::variant::{Family, Style, VariantInfo};
 
 pub use channels::{Channel, Crossbeam, Flume, LockFree, MutexDeque, StdChannel};
 pub use driver::Queue;
