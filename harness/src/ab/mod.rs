@@ -87,20 +87,17 @@ fn head_think(spec: Option<&str>, default: u32) -> Result<impl Fn(&str) -> u32, 
 fn ab_cases(
     args: &AbArgs,
     plan: &Plan,
+    per_fork: &RunArgs,
+    fork_plan: &Plan,
     opts_threshold: impl Fn(&str) -> f64,
 ) -> anyhow::Result<Vec<AbCase>> {
     let think = head_think(args.head_think_work.as_deref(), args.run.think_work)?;
-    let per_fork = RunArgs {
-        samples: Some(args.run.samples.unwrap_or(1)),
-        ..args.run.clone()
-    };
-    let fork_plan = Plan::from_args(&per_fork, crate::machine::available_cpus().len())?;
     Ok(plan
         .cases()
         .into_iter()
         .map(|(variant, threads)| {
             let key = format!("{}@{threads}/{}", variant.name, plan.placement.name());
-            let base_args = case_args(&per_fork, &fork_plan, variant.name, threads);
+            let base_args = case_args(per_fork, fork_plan, variant.name, threads);
             let head_args = RunArgs {
                 think_work: think(&format!("{}@{threads}", variant.name)),
                 ..base_args.clone()
@@ -140,7 +137,15 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let fail_on: FailOn = args.gate.fail_on.into();
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
     let budget = args.budget.unwrap_or_else(|| default_budget(plan.quick));
-    let cases = ab_cases(args, &plan, |key| opts.thresholds.for_key(key))?;
+    // One fork of a case: the same options, `--samples` per fork (default 1).
+    let per_fork = RunArgs {
+        samples: Some(args.run.samples.unwrap_or(1)),
+        ..args.run.clone()
+    };
+    let fork_plan = Plan::from_args(&per_fork, crate::machine::available_cpus().len())?;
+    let cases = ab_cases(args, &plan, &per_fork, &fork_plan, |key| {
+        opts.thresholds.for_key(key)
+    })?;
     let out = crate::output::OutputDir::prepare(&plan.out_dir)?;
     let work = out.path(&format!(".ab-work-{}", std::process::id()));
     let base = Side {
@@ -162,13 +167,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             return Err(UsageError::new(format!("{}: {why}", side.name)).into());
         }
     }
-    let timeout = crate::fork::timeout(&Plan::from_args(
-        &RunArgs {
-            samples: Some(args.run.samples.unwrap_or(1)),
-            ..args.run.clone()
-        },
-        crate::machine::available_cpus().len(),
-    )?);
+    let timeout = crate::fork::timeout(&fork_plan);
     let rule = StoppingRule {
         confidence: opts.confidence,
         ..StoppingRule::default()
