@@ -1,0 +1,140 @@
+//! What a variant is: its family, its style (shared-memory or message-passing), its race and
+//! deadlock expectations, and how to build it. The catalog of all of them is in `catalog`.
+
+use crate::{Params, Workload};
+
+/// A group of variants that do the same job in different ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Counter,
+    Queue,
+    Pool,
+    Matmul,
+    Deadlock,
+}
+
+impl Family {
+    pub const ALL: &'static [Family] = &[
+        Family::Counter,
+        Family::Queue,
+        Family::Pool,
+        Family::Matmul,
+        Family::Deadlock,
+    ];
+
+    /// The family's name as used on the command line and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Counter => "counter",
+            Family::Queue => "queue",
+            Family::Pool => "pool",
+            Family::Matmul => "matmul",
+            Family::Deadlock => "deadlock",
+        }
+    }
+
+    /// What one unit of throughput is.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Family::Counter => "increments",
+            Family::Queue => "messages",
+            Family::Pool => "tasks",
+            Family::Matmul => "products",
+            Family::Deadlock => "transfers",
+        }
+    }
+
+    /// What "latency" means for this family, as shown in the report.
+    pub fn latency_meaning(self) -> &'static str {
+        match self {
+            Family::Counter => {
+                "time per increment, as the mean over a timed batch of 8-64 us (clock cost < 1%); \
+                 tails show batches disturbed by contention or preemption"
+            }
+            Family::Queue => {
+                "enqueue-to-dequeue sojourn per message (consumer's clock read minus the producer's send stamp, \
+                 one shared epoch); closed loop: each producer keeps at most --in-flight (default 64) messages \
+                 unreceived, so latency is measured at that bounded occupancy, not at a saturated queue's backlog"
+            }
+            Family::Pool => {
+                "submit-to-complete per task (worker's clock read when the task's work is done minus the \
+                 submitter's stamp); closed loop: one submitter thread keeps at most --in-flight (default 4 per \
+                 worker) tasks submitted and not completed, so latency includes queueing behind that window"
+            }
+            Family::Matmul => {
+                "compute time per row block (a work unit: up to 64 rows of C, ~2 x 64 x n^2 flop), timed by \
+                 the thread that computes it; excludes the wait for other threads at the end of each product; \
+                 closed loop: the next product starts when the last block of the previous one is done"
+            }
+            Family::Deadlock => {
+                "time per transfer (lock both accounts, move one unit, unlock), as the mean over a timed \
+                 batch of 8-64 us; half the workers transfer one way, half the other way"
+            }
+        }
+    }
+
+    /// Extra per-unit factors the report may use to derive figures, e.g. `("flop_per_unit", 2 n^3)`
+    /// for matmul so products/s can be shown as GFLOP/s. Names end in `_per_unit`; values are
+    /// exact for the given parameters. Empty when the family has none.
+    pub fn unit_factors(self, p: &Params) -> Vec<(&'static str, f64)> {
+        match self {
+            Family::Counter => Vec::new(),
+            Family::Queue => vec![("payload_bytes_per_unit", p.payload_bytes as f64)],
+            Family::Pool => vec![("busy_iterations_per_unit", f64::from(p.task_work))],
+            Family::Matmul => vec![("flop_per_unit", 2.0 * (p.matrix_size as f64).powi(3))],
+            Family::Deadlock => Vec::new(),
+        }
+    }
+}
+
+/// How a variant shares work between threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Style {
+    /// Threads touch the same memory, protected by locks or atomics (or deliberately not).
+    SharedMemory,
+    /// Threads own their state and communicate by sending messages.
+    MessagePassing,
+}
+
+impl Style {
+    pub fn name(self) -> &'static str {
+        match self {
+            Style::SharedMemory => "shared-memory",
+            Style::MessagePassing => "message-passing",
+        }
+    }
+}
+
+/// One implementation of a family's job.
+pub struct VariantInfo {
+    /// `family/variant`, e.g. `counter/atomic`.
+    pub name: &'static str,
+    pub family: Family,
+    pub style: Style,
+    /// Whether the variant is deliberately racy (the race detector must catch it).
+    pub expected_race: bool,
+    /// Whether the variant is deadlock-prone on purpose: the watchdog is expected to stop it, and
+    /// a `deadlocked` case then is the expected outcome rather than a failure.
+    pub expected_deadlock: bool,
+    /// Whether the variant only runs on explicit request (racy or deadlock-prone variants).
+    pub opt_in: bool,
+    /// One line saying what the variant does.
+    pub about: &'static str,
+    /// Builds the variant for `threads` worker threads.
+    pub build: fn(&Params, usize) -> Box<dyn Workload>,
+}
+
+impl std::fmt::Debug for VariantInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VariantInfo")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VariantInfo {
+    /// The part of the name after the family, e.g. `atomic`.
+    pub fn short_name(&self) -> &'static str {
+        self.name.split_once('/').map_or(self.name, |(_, v)| v)
+    }
+}
