@@ -3,19 +3,24 @@
 # `contend ab` at its defaults (--quick, threshold 5%, 99% overall confidence, 3 min budget):
 #   - A/A: two separately built binaries of the same commit, at different paths, RUNS_AA runs
 #     (34 case comparisons each on 2 CPUs): false alarms, interval coverage, decisive cases;
-#   - detection: the same pair with a known slowdown injected into the head of every case (10% and
-#     5% more time per operation through --think-work, sized per case), RUNS_DET runs per size.
+#   - detection: the same pair with a known slowdown injected into the head of every case (10%
+#     and 5% less throughput, through more --think-work per operation), RUNS_DET runs per size.
 # How the injection is sized: both sides run with --think-work BASE_THINK (one busy iteration is
 # ~2-3 ns, so on a ~10 ns operation 10% would be less than one iteration: the base work makes the
-# injection fine-grained). Per case, the median throughput at BASE_THINK (t0) and BASE_THINK + K
-# (tK) gives the cost of one iteration per operation (time per operation assumed linear in the
-# work); the head runs BASE_THINK + N with N = f * K * (1/t0) / (1/tK - 1/t0) to add a fraction f.
+# injection fine-grained). Per case, a short `contend ab` of the base binary against itself, with
+# the head thinking K more iterations per operation, measures the throughput ratio r (paired
+# forks, so a process's placement mode does not mis-size it). Time per operation is modelled as
+# linear in the work, so N more iterations give 1/r - 1 = N c for some c; the head gets the N that
+# gives 1/(1 - s) - 1 more time per operation, for a throughput drop s. SIZE_ROUNDS more rounds
+# measure r again at that N and correct it (the model is only approximately linear). A probe
+# that reads less than a 2% drop is repeated with twice the work.
 # The change actually injected is reported as measured: the median of the runs' paired estimates.
 #
 # Usage: scripts/gate-calibration.sh [OUT_DIR]          (default target/gate-calibration)
-# Env:   RUNS_AA=10 RUNS_DET=3 BASE_THINK=50 K=50 AB_ARGS="--quick"
+# Env:   RUNS_AA=10 RUNS_DET=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
 #        BIN_A / BIN_B: two builds to use instead of building them here (must be different paths)
-# Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET) * 3 min plus ~2 min of sizing.
+# Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET) * 3 min, plus sizing: cases x (1 +
+# SIZE_ROUNDS) x SIZE_BUDGET (~12 min for the 34 cases on 2 CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +29,8 @@ RUNS_AA=${RUNS_AA:-10}
 RUNS_DET=${RUNS_DET:-3}
 BASE_THINK=${BASE_THINK:-50}
 K=${K:-50}
+SIZE_ROUNDS=${SIZE_ROUNDS:-1}
+SIZE_BUDGET=${SIZE_BUDGET:-10s}
 AB_ARGS=${AB_ARGS:---quick}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -46,8 +53,11 @@ ROWS="$OUT/rows.jsonl"
 : >"$ROWS"
 
 # The quick suite's cases, as VARIANT@THREADS.
-"$BIN_A" run --quick --samples 1 --warmup 0s --duration 5ms --no-overhead --out "$OUT/list" >/dev/null 2>&1
-CASES=$(jq -r '.cases[] | "\(.variant)@\(.threads)"' "$OUT/list/results.json")
+# (CASES="v@t ..." in the environment sizes only those: for trying the sizing out.)
+if [[ -z ${CASES:-} ]]; then
+  "$BIN_A" run --quick --samples 1 --warmup 0s --duration 5ms --no-overhead --out "$OUT/list" >/dev/null 2>&1
+  CASES=$(jq -r '.cases[] | "\(.variant)@\(.threads)"' "$OUT/list/results.json")
+fi
 
 ab_run() { # MODE RUN [HEAD_THINK_SPEC]
   local dir="$OUT/runs/$1/$2" rc=0 extra=()
@@ -66,16 +76,25 @@ ab_run() { # MODE RUN [HEAD_THINK_SPEC]
   echo "$1 run $2: $(jq -r '.counts | to_entries | map(select(.value > 0) | "\(.value) \(.key)") | join(", ")' "$dir/ab-gate.json")" >&2
 }
 
-median_throughput() { # VARIANT THREADS THINK: the median of 7 forks' medians (one process
-  # alone can land in a slow or fast placement and mis-size the injection)
+ab_ratio() { # VARIANT THREADS EXTRA: head/base throughput of the base binary against itself,
+  # the head thinking EXTRA more iterations per operation (paired forks, median ratio; the
+  # extreme confidence keeps the loop from stopping at its first decisive look, so the ratio
+  # comes from every pair the budget buys, ~30 on 2 CPUs)
   local dir="$OUT/size"
-  "$BIN_A" run --workloads "$1" --threads "$2" --think-work "$3" --forks 7 --samples 3 --quick \
-    --no-overhead --out "$dir" >/dev/null 2>&1
-  jq '[.cases[0].samples | group_by(.fork)[] | map(.throughput) | sort | .[length / 2 | floor]]
-      | sort | .[length / 2 | floor]' "$dir/results.json"
+  # shellcheck disable=SC2086 # AB_ARGS is a list of options
+  "$BIN_A" ab --base "$BIN_A" --head "$BIN_A" $AB_ARGS --workloads "$1" --threads "$2" \
+    --think-work "$BASE_THINK" --head-think-work "$1@$2=$((BASE_THINK + $3))" \
+    --budget "$SIZE_BUDGET" --confidence 0.999999 --out "$dir" >/dev/null 2>&1 || true
+  jq '.cases[0].ratio // 1' "$dir/ab-gate.json"
 }
 
-# Per-case injection sizes for +10% and +5%.
+# N more iterations for a throughput drop S, from a probe of EXTRA iterations that read ratio R.
+more_work() { # S EXTRA R
+  jq -n --argjson s "$1" --argjson k "$2" --argjson r "$3" \
+    '[(1 / (1 - $s) - 1) * $k / (1 / $r - 1) | round, 1] | max'
+}
+
+# Per-case injection sizes for -10% and -5% throughput.
 spec10="" spec5=""
 if [[ $RUNS_DET -gt 0 ]]; then
   for case in $CASES; do
@@ -86,12 +105,21 @@ if [[ $RUNS_DET -gt 0 ]]; then
       pool/*) k=$((K * 4)) ;;
       *) k=$K ;;
     esac
-    t0=$(median_throughput "$variant" "$threads" "$BASE_THINK")
-    tk=$(median_throughput "$variant" "$threads" "$((BASE_THINK + k))")
-    n() { jq -n --argjson f "$1" --argjson t0 "$t0" --argjson tk "$tk" --argjson k "$k" \
-      '[$f * $k * (1/$t0) / ((1/$tk) - (1/$t0)) | round, 1] | max'; }
-    n10=$(n 0.10) n5=$(n 0.05)
-    echo "$case: $t0/s at think $BASE_THINK, $tk/s at +$k -> head +$n10 (10%), +$n5 (5%)" >&2
+    r=$(ab_ratio "$variant" "$threads" "$k")
+    for _ in 1 2 3; do
+      [[ $(jq -n --argjson r "$r" '$r < 0.98') == true ]] && break
+      k=$((k * 2))
+      r=$(ab_ratio "$variant" "$threads" "$k")
+    done
+    log="$case: +$k -> ratio $r"
+    n10=$(more_work 0.10 "$k" "$r")
+    for _ in $(seq 1 "$SIZE_ROUNDS"); do
+      r=$(ab_ratio "$variant" "$threads" "$n10")
+      log+=", +$n10 -> $r"
+      [[ $(jq -n --argjson r "$r" '$r < 0.995') == true ]] && n10=$(more_work 0.10 "$n10" "$r")
+    done
+    n5=$(jq -n --argjson n "$n10" '[$n * (1 / 0.95 - 1) / (1 / 0.9 - 1) | round, 1] | max')
+    echo "$log => head +$n10 (-10%), +$n5 (-5%)" >&2
     spec10+="${spec10:+,}$case=$((BASE_THINK + n10))"
     spec5+="${spec5:+,}$case=$((BASE_THINK + n5))"
   done

@@ -114,38 +114,42 @@ fn quiet_cases_decide_at_the_first_look_and_clear_regressions_too() {
 #[test]
 fn pairs_to_decide_grows_with_noise_and_closeness_to_the_threshold() {
     let rule = StoppingRule::default();
-    let needs = |seed, centre: f64, spread| match rule
-        .pairs_to_decide(
-            &pairs(seed, 10, centre, spread).0,
-            &pairs(seed, 10, centre, spread).1,
-            0.05,
-        )
-        .unwrap()
-    {
-        Outlook::Needs { pairs, more } => {
-            assert_eq!(pairs, more + 10);
-            pairs
+    // Ten pairs whose log ratios sit symmetrically about `centre`: median `centre`, spread
+    // (1.4826 x MAD) `spread`, so the outlook depends on nothing random.
+    let needs = |centre: f64, spread: f64| {
+        let z = [-1.6, -1.0, -0.674, -0.4, -0.15, 0.15, 0.4, 0.674, 1.0, 1.6];
+        let scale = spread / (1.4826 * 0.537);
+        let head: Vec<f64> = z.iter().map(|z| (centre + scale * z).exp()).collect();
+        match rule.pairs_to_decide(&[1.0; 10], &head, 0.05).unwrap() {
+            Outlook::Needs { pairs, more } => {
+                assert_eq!(pairs, more + 10);
+                pairs
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     };
-    // Quiet and unchanged: decidable now (10); noisier: more; near -5%: many more.
-    assert_eq!(needs(5, 0.0, 0.005), 10);
-    let noisy = needs(5, 0.0, 0.04);
+    // Quiet and unchanged: decidable now (10); noisier: more; at -2.5% (half the threshold,
+    // where "unchanged" and "regressed" both have the least room): more again.
+    assert_eq!(needs(0.0, 0.005), 10);
+    let noisy = needs(0.0, 0.04);
     assert!([20, 40, 80].contains(&noisy), "a look of the rule: {noisy}");
-    let near = needs(5, (0.955f64).ln(), 0.04);
-    assert!(
-        near > 80 && near > noisy,
-        "beyond the last look: {near} vs {noisy}"
-    );
+    let near = needs((0.975f64).ln(), 0.04);
+    assert!(near > noisy, "{near} vs {noisy}");
+    // -10% with the same noise: "regressed" has four times the room.
+    assert!(needs((0.9f64).ln(), 0.04) < near);
     // A 30% slowdown with 10% noise: already beyond the threshold by far.
-    assert!(needs(6, (0.7f64).ln(), 0.10) < 40);
+    assert!(needs((0.7f64).ln(), 0.10) < 40);
     let v = [1.0, 1.0];
     assert_eq!(
         rule.pairs_to_decide(&v, &v, 0.05).unwrap(),
         Outlook::Unknown
     );
-    // Every ratio exactly at -5%: on the threshold, nothing decides it.
+    // Every ratio exactly at -5%: regressed now. With no threshold at all, nothing decides it.
     let (b, h) = (vec![1.0; 10], vec![0.95; 10]);
-    assert_eq!(rule.pairs_to_decide(&b, &h, 0.05).unwrap(), Outlook::Never);
+    assert!(matches!(
+        rule.pairs_to_decide(&b, &h, 0.05).unwrap(),
+        Outlook::Needs { pairs: 10, .. }
+    ));
+    assert_eq!(rule.pairs_to_decide(&b, &b, 0.0).unwrap(), Outlook::Never);
     assert!(rule.pairs_to_decide(&b, &h[1..], 0.05).is_err());
 }

@@ -67,6 +67,9 @@ pub struct Rates {
     pub improved: usize,
     pub unchanged: usize,
     pub inconclusive: usize,
+    /// Trials whose MDC came out at or below the threshold, and how many of those regressed.
+    pub low_mdc: usize,
+    pub low_mdc_regressed: usize,
     /// Sum of forks per side, or pairs, used (see [`Rates::mean_n`]).
     pub n_sum: usize,
 }
@@ -79,6 +82,10 @@ impl Rates {
             self.misses += usize::from(lo > ratio || hi < ratio);
             self.beyond += usize::from(hi < 1.0 - threshold || lo > 1.0 + threshold);
             self.slower += usize::from(hi < 1.0);
+        }
+        if estimate.mdc <= threshold {
+            self.low_mdc += 1;
+            self.low_mdc_regressed += usize::from(verdict == Verdict::Regressed);
         }
         match verdict {
             Verdict::Regressed => self.regressed += 1,
@@ -108,16 +115,30 @@ impl Rates {
         self.improved += other.improved;
         self.unchanged += other.unchanged;
         self.inconclusive += other.inconclusive;
+        self.low_mdc += other.low_mdc;
+        self.low_mdc_regressed += other.low_mdc_regressed;
         self.n_sum += other.n_sum;
     }
 }
 
-/// The old verdict: an MDC above the threshold made any interval inconclusive.
+/// The verdict rule before half-threshold significance: regressed or improved only when the
+/// whole interval lies beyond `-t` or `+t`; unchanged when it lies within both.
+pub fn beyond_threshold_verdict(estimate: &Estimate, t: f64) -> Verdict {
+    match estimate.interval {
+        Some((_, hi)) if hi < 1.0 - t => Verdict::Regressed,
+        Some((lo, _)) if lo > 1.0 + t => Verdict::Improved,
+        Some((lo, hi)) if lo > 1.0 - t && hi < 1.0 + t => Verdict::Unchanged,
+        _ => Verdict::Inconclusive,
+    }
+}
+
+/// The oldest verdict: as [`beyond_threshold_verdict`], and an MDC above the threshold made any
+/// interval inconclusive.
 pub fn legacy_verdict(estimate: &Estimate, threshold: f64) -> Verdict {
     if estimate.mdc > threshold {
         Verdict::Inconclusive
     } else {
-        estimate.verdict(threshold)
+        beyond_threshold_verdict(estimate, threshold)
     }
 }
 
@@ -150,8 +171,8 @@ pub enum Generation {
     /// Independent runs: every sample a replicate. Pairs: Wilcoxon signed-rank; adaptive: also
     /// Bonferroni looks. An MDC above the threshold makes any verdict inconclusive.
     Old,
-    /// The old estimators judged by the current rule (no MDC guard): what dropping the guard
-    /// alone would have done.
+    /// The old estimators judged by the interval alone against +-t (no MDC guard): what dropping
+    /// the guard alone would have done.
     OldUnguarded,
     /// Independent runs: one value per fork. Pairs: sign test. Adaptive: exact last look. No
     /// MDC guard.
@@ -162,7 +183,8 @@ impl Generation {
     fn verdict(self, estimate: &Estimate, threshold: f64) -> Verdict {
         match self {
             Generation::Old => legacy_verdict(estimate, threshold),
-            _ => estimate.verdict(threshold),
+            Generation::OldUnguarded => beyond_threshold_verdict(estimate, threshold),
+            Generation::New => estimate.verdict(threshold),
         }
     }
 }

@@ -153,20 +153,52 @@ fn the_adaptive_rule_keeps_a_a_errors_within_budget_on_every_shape() {
     );
 }
 
-#[test]
-fn the_adaptive_rule_rarely_calls_a_change_at_the_threshold_regressed() {
-    // Worst case for false alarms: a true change right at -t. "Regressed" needs the interval to
-    // miss the truth on the high side: at most 0.5% in theory.
+/// The adaptive rule on every preset shape at a true `ratio`, pooled.
+fn adaptive_pooled(ratio: f64, trials: usize, seed: u64) -> Rates {
     let rule = StoppingRule::default();
     let mut all = Rates::default();
     for (i, shape) in Shape::presets().iter().enumerate() {
-        all.merge(&adaptive(
-            &scenario(shape, 0.95, 100, 60 + i as u64),
+        let r = adaptive(
+            &scenario(shape, ratio, trials, seed + i as u64),
             Generation::New,
             &rule,
-        ));
+        );
+        eprintln!("ratio {ratio} {}: {r:?}", shape.name);
+        all.merge(&r);
     }
-    assert!(all.regressed <= allowed(0.005, all.trials), "{all:?}");
+    all
+}
+
+#[test]
+fn the_adaptive_rule_rarely_fails_a_change_well_below_the_threshold() {
+    // "Regressed" needs the interval wholly below no change and an estimate of -t/2 or worse.
+    // With no change the interval must miss on the high side: at most 0.5% (measured 1 in
+    // 1000). A true -1% (a code-layout shift, within a 5% threshold) is a real slowdown, so
+    // nothing bounds it by construction: measured 15 in 1000 (1.5%), on the fork-dominated,
+    // bimodal and stall-prone shapes, where one placement mode can pull the median below -2.5%.
+    let aa = adaptive_pooled(1.0, 200, 60);
+    assert!(
+        aa.regressed + aa.improved <= allowed(0.005, aa.trials),
+        "{aa:?}"
+    );
+    assert!(aa.misses <= allowed(0.01, aa.trials), "{aa:?}");
+    let small = adaptive_pooled(0.99, 200, 90);
+    assert!(small.regressed <= allowed(0.02, small.trials), "{small:?}");
+    assert!(small.misses <= allowed(0.01, small.trials), "{small:?}");
+}
+
+#[test]
+fn the_adaptive_rule_catches_a_slowdown_at_the_threshold_where_its_mdc_allows() {
+    // A true -5% at a 5% threshold: the bar is 80% detected among cases whose MDC came
+    // out at or below 5%. (The rule before, "whole interval below -5%", caught such a change
+    // at most half the time by construction.)
+    let all = adaptive_pooled(0.95, 200, 100);
+    let caught = all.low_mdc_regressed as f64 / all.low_mdc.max(1) as f64;
+    // Measured: 280 of 335 (84%); all 149 of the quiet shape, 41/64 fork-dominated, 90/121
+    // bimodal. The stall-prone and noisy shapes almost never reach an MDC of 5% in 80 pairs.
+    assert!(all.low_mdc >= all.trials / 4, "{all:?}");
+    assert!(caught >= 0.8, "{caught}: {all:?}");
+    assert_eq!(all.improved, 0, "{all:?}");
     assert!(all.misses <= allowed(0.01, all.trials), "{all:?}");
 }
 

@@ -113,7 +113,7 @@ fn a_clear_regression_on_a_noisy_case_is_regressed_whatever_its_mdc() {
 fn a_narrow_interval_across_the_threshold_says_which_side() {
     let e = Estimate::from_logs(
         Method::Paired,
-        (0.96f64).ln(),
+        (0.98f64).ln(),
         Some(((0.93f64).ln(), (0.99f64).ln())),
         CONF,
         (40, 40),

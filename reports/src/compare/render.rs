@@ -74,7 +74,8 @@ fn method_line(c: &Comparison) -> String {
     format!(
         "Change of throughput head/base from {samples}, {} confidence. MDC = half-width of that \
          interval (smallest change it could tell from none). A case regresses when its whole \
-         interval lies below -threshold; it is broken when the head failed, hung or did no work \
+         interval lies below no change and its estimate is at least half the threshold slower; \
+         it is broken when the head failed, hung or did no work \
          where the base did.",
         percent_label(c.confidence)
     )

@@ -188,18 +188,18 @@ fn cases_are_matched_by_key_and_every_verdict_appears() {
 #[test]
 fn a_per_case_threshold_can_make_a_noisy_case_gateable_or_silence_one() {
     let (base, head) = fixture();
-    let text = "counter/mutex@1/* = 15%\ncounter/mutex@4/* = 40%\n";
+    let text = "counter/mutex@1/* = 25%\ncounter/mutex@4/* = 40%\n";
     let opts = CompareOptions {
         thresholds: Thresholds::parse(text, 0.05).unwrap(),
         ..Default::default()
     };
     let c = compare(&base, &head, &opts);
     let slower = row(&c, "counter/mutex@1/compact");
-    assert_eq!(slower.threshold, 0.15);
+    assert_eq!(slower.threshold, 0.25);
     assert_ne!(
         slower.verdict,
         Verdict::Regressed,
-        "a 10% change is within a 15% threshold"
+        "a 10% change is below half of a 25% threshold"
     );
     assert_eq!(
         row(&c, "counter/mutex@4/compact").verdict,
@@ -368,7 +368,9 @@ fn independent_a_a(trials: u64, seed: u64, cv: f64, n: usize) -> (usize, usize, 
 fn independent_a_a_comparisons_rarely_cry_wolf() {
     for (seed, cv) in [(21, 0.05), (22, 0.20)] {
         let (alarms, misses_zero, _) = independent_a_a(2000, seed, cv, 25);
-        assert!(alarms <= 20, "cv {cv}: {alarms} false alarms in 2000");
+        // A false alarm needs an interval that excludes no change: the interval's own error rate
+        // (1%, either side) bounds it.
+        assert!(alarms <= misses_zero, "cv {cv}: {alarms} > {misses_zero}");
         // The interval itself is calibrated: it excludes the true (zero) change <= ~1% of the time.
         assert!(
             misses_zero <= 30,
