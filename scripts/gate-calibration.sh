@@ -18,6 +18,7 @@
 #
 # Usage: scripts/gate-calibration.sh [OUT_DIR]          (default target/gate-calibration)
 # Env:   RUNS_AA=10 RUNS_DET=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
+#        SPEC10 / SPEC5: injection sizes from an earlier calibration's spec10.txt / spec5.txt
 #        BIN_A / BIN_B: two builds to use instead of building them here (must be different paths)
 # Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET) * 3 min, plus sizing: cases x (1 +
 # SIZE_ROUNDS) x SIZE_BUDGET (~12 min for the 34 cases on 2 CPUs).
@@ -94,9 +95,10 @@ more_work() { # S EXTRA R
     '[(1 / (1 - $s) - 1) * $k / (1 / $r - 1) | round, 1] | max'
 }
 
-# Per-case injection sizes for -10% and -5% throughput.
-spec10="" spec5=""
-if [[ $RUNS_DET -gt 0 ]]; then
+# Per-case injection sizes for -10% and -5% throughput (SPEC10 / SPEC5 in the environment reuse
+# an earlier calibration's, from its spec10.txt / spec5.txt).
+spec10=${SPEC10:-} spec5=${SPEC5:-}
+if [[ $RUNS_DET -gt 0 && -z $spec10 ]]; then
   for case in $CASES; do
     variant=${case%@*} threads=${case#*@}
     # One iteration per matmul row or pool task is a tiny fraction of it: probe with more.
@@ -124,6 +126,8 @@ if [[ $RUNS_DET -gt 0 ]]; then
     spec5+="${spec5:+,}$case=$((BASE_THINK + n5))"
   done
 fi
+echo "$spec10" >"$OUT/spec10.txt"
+echo "$spec5" >"$OUT/spec5.txt"
 
 # Modes take turns run by run, so a calibration cut short still has some of each.
 for r in $(seq 1 $((RUNS_AA > RUNS_DET ? RUNS_AA : RUNS_DET))); do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hardware comparison study: run the suite on this machine into DIR/<label>/ (results.json and
 # report.html), then re-render DIR/compare.html from every machine's results collected in DIR.
-#   scripts/hardware-study.sh [DIR] [contend run options...]
+#   scripts/hardware-study.sh [DIR] [contend run options...]      (DIR default: studies)
 # Label a run with CONTEND_LABEL=... (default: host name and CPU count). Run it on each machine
 # (or as a CI matrix over runner types), gather the <label>/ folders in one DIR, open DIR/compare.html.
 # Every case is measured in CONTEND_FORKS fresh processes (default 5) of CONTEND_SAMPLES samples
@@ -10,8 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir=${1:-studies}
-shift || true
+# The first argument is DIR unless it is an option (so `hardware-study.sh --quick` works).
+dir=studies
+if [[ $# -gt 0 && $1 != -* ]]; then
+  dir=$1
+  shift
+fi
 label=${CONTEND_LABEL:-"$(hostname)-$(nproc)cpu"}
 safe=$(printf '%s' "$label" | tr -c 'A-Za-z0-9._-' '_')
 mkdir -p "$dir"

@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 out=${1:-target/tsan-results}
 lane_dir=target/tsan/shared
 cargo build --release -q
-./target/release/contend tsan --runs 3 --out "$out" --target-dir "$lane_dir"
+"${CARGO_TARGET_DIR:-target}/release/contend" tsan --runs 3 --out "$out" --target-dir "$lane_dir"
 # The fixture crate: one race_ test that must be caught, norace_ and plain tests that must be clean.
 CONTEND_TSAN_TARGET_DIR="$PWD/$lane_dir" cargo test -q --release -p contend --test tsan -- --ignored

@@ -74,6 +74,7 @@ pub fn run(mut cmd: Command, scratch: &Path, timeout: Duration) -> std::io::Resu
         .stderr(File::create(&stderr_path)?);
     let mut child = cmd.spawn()?;
     let pid = child.id();
+    crate::interrupt::set_child(Some(pid));
     let (tx, rx) = mpsc::channel();
     let waiter = std::thread::Builder::new()
         .name("child-wait".into())
@@ -91,6 +92,7 @@ pub fn run(mut cmd: Command, scratch: &Path, timeout: Duration) -> std::io::Resu
         }
     };
     let _ = waiter.join();
+    crate::interrupt::set_child(None);
     Ok(Ended {
         status,
         stderr_path,

@@ -26,7 +26,11 @@ pub enum Command {
     /// Run the suite (the default when no subcommand is given).
     Run(RunArgs),
     /// List families and variants with their style and whether they are expected to race.
-    List,
+    List {
+        /// Print the catalog as JSON: one object per variant.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what the harness knows about this machine, including CPU topology.
     Machine {
         /// Print the machine description as JSON (as stored in results).
@@ -41,6 +45,12 @@ pub enum Command {
     Compare(CompareArgs),
     /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
     Ab(AbArgs),
+    /// Print a shell completion script, e.g. `contend completions bash > ~/.local/share/bash-completion/completions/contend`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

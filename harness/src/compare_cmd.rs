@@ -65,7 +65,7 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    print!("{}", render_compare_table(&comparison));
+    crate::colour::print(&render_compare_table(&comparison));
     if let Some(md) = &args.gate.markdown {
         write_output(md, &render_compare_markdown(&comparison))?;
     }

@@ -73,6 +73,9 @@ pub fn run_fork(
     let _ = std::fs::remove_file(&results_path);
     let mut cmd = Command::new(binary);
     cmd.arg("run").args(crate::forward::to_argv(&args));
+    // Its own process group: the terminal's Ctrl-C reaches only the parent, which lets this fork
+    // finish its sample (module `interrupt`) instead of seeing it die as if it had crashed.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let end = match crate::child::run(cmd, scratch, timeout) {
         Ok(end) => end,
         Err(e) => return ForkResult::Rejected(format!("{}: cannot run: {e}", binary.display())),

@@ -56,8 +56,11 @@ pub fn measure(
     bar.set_length((cases.len() * plan.forks as usize) as u64);
     let results_path = out.path(crate::output::RESULTS_FILE);
     for (i, fork) in fork_order(cases.len(), plan.forks, plan.params.seed) {
+        if crate::interrupt::requested() {
+            break; // the forks measured so far are written; the rest never ran
+        }
         let (variant, threads) = cases[i];
-        let key = format!("{}@{threads}/{}", variant.name, plan.placement.name());
+        let key = contend_reports::schema::case_key(variant.name, threads, plan.placement.name());
         bar.set_message(format!("{key} fork {}/{}", fork + 1, plan.forks));
         let child_args = case_args(args, plan, variant.name, threads);
         match run_fork(&binary, &child_args, &key, &scratch, limit) {

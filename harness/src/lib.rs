@@ -4,6 +4,7 @@
 pub mod ab;
 pub mod child;
 pub mod cli;
+pub mod colour;
 pub mod compare_cmd;
 pub mod error;
 pub mod evidence;
@@ -11,12 +12,14 @@ pub mod fault;
 pub mod fork;
 pub mod forked_run;
 pub mod forward;
+pub mod interrupt;
 pub mod latency;
 pub mod list;
 pub mod machine;
 pub mod merge;
 pub mod output;
 pub mod overhead;
+pub mod pin;
 pub mod plan;
 pub mod proof;
 pub mod report_cmd;
@@ -36,6 +39,19 @@ use crate::error::UsageError;
 /// Exit code for usage and input errors.
 pub const EXIT_USAGE: u8 = 2;
 
+/// Clap's error on one line: the error, its tip ("a similar argument exists: '--samples'") and
+/// the usage, joined; the "For more information" line becomes a pointer to `--help`.
+fn one_line(clap_error: &str) -> String {
+    let parts: Vec<&str> = clap_error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let joined = parts.join("; ");
+    let squeezed = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{squeezed} (see contend --help)")
+}
+
 /// Runs contend with `argv` (program name first) and returns the process exit code.
 pub fn main_with_args(argv: Vec<String>) -> ExitCode {
     let cli = match Cli::try_parse_from(&argv) {
@@ -45,29 +61,30 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // One line: clap's first line, without the usage block.
-            let text = e.render().to_string();
-            let mut first = text
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            first = first.split_whitespace().collect::<Vec<_>>().join(" ");
-            eprintln!("{first} (see contend --help)");
+            eprintln!("{}", one_line(&e.render().to_string()));
             return ExitCode::from(EXIT_USAGE);
         }
     };
     let result = match cli.command {
         None => run::run(&cli.run, argv),
         Some(Command::Run(args)) => run::run(&args, argv),
-        Some(Command::List) => {
-            print!("{}", list::render());
+        Some(Command::List { json }) => {
+            if json {
+                println!("{}", list::json());
+            } else {
+                print!("{}", list::render());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Tsan(args)) => tsan::tsan(&args, argv),
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
         Some(Command::Ab(args)) => ab::ab(&args, argv),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "contend", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Machine { json }) => {
             let m = machine::describe(std::path::Path::new(machine::SYSFS_CPU));
             if json {

@@ -1,4 +1,4 @@
-//! `contend list`: the catalog as a table.
+//! `contend list`: the catalog as a table, or as JSON for scripts.
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
@@ -7,7 +7,9 @@ use contend_workloads::catalog;
 /// Families, variants, styles and race expectations, one row per variant.
 pub fn render() -> String {
     let mut table = Table::new();
-    let width = table.width().unwrap_or(120);
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(120, |(_rows, columns)| columns);
     table
         .load_preset(UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -35,4 +37,23 @@ pub fn render() -> String {
     format!(
         "{table}\nopt-in variants run when named (e.g. --workloads counter/racy) or with --include-racy\n"
     )
+}
+
+/// The catalog as a JSON array, one object per variant (`contend list --json`).
+pub fn json() -> String {
+    let variants: Vec<serde_json::Value> = catalog()
+        .map(|v| {
+            serde_json::json!({
+                "name": v.name,
+                "family": v.family.name(),
+                "style": v.style.name(),
+                "expected_race": v.expected_race,
+                "expected_deadlock": v.expected_deadlock,
+                "default": !v.opt_in,
+                "unit": v.family.unit(),
+                "about": v.about,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&variants).expect("plain values serialize")
 }

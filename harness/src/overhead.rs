@@ -16,7 +16,7 @@ fn bare_loop(cpu: Option<usize>, samples: u32, duration: Duration) -> Vec<f64> {
     std::thread::scope(|s| {
         s.spawn(|| {
             if let Some(id) = cpu {
-                core_affinity::set_for_current(core_affinity::CoreId { id });
+                crate::pin::pin_current(id);
             }
             let owned = Atomic::new(&Params::default());
             // Opaque to the optimizer, as the runner's `&dyn Workload` is: otherwise the bare loop

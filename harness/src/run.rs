@@ -103,6 +103,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let plan = Plan::from_args(args, available.len())?;
     let fault = crate::fault::Fault::from_env().map_err(crate::error::UsageError::new)?;
     let out = OutputDir::prepare(&plan.out_dir)?;
+    crate::interrupt::install();
 
     let mut results = new_results(plan.label.clone(), argv, config(&plan));
 
@@ -142,7 +143,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
 
-    print!("{}", table::render(&results.cases));
+    crate::colour::print(&table::render(&results.cases));
     if let Some(o) = &results.overhead {
         println!(
             "harness overhead: counter/atomic@1 through the runner runs at {:.1}% of a bare loop ({} vs {} ops/s)",
@@ -161,6 +162,14 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             &out.path("report.html"),
         )?;
         println!("report:  {}", report.display());
+    }
+    if crate::interrupt::requested() {
+        eprintln!(
+            "interrupted: the {} finished case(s) of {} are written above",
+            results.cases.len(),
+            plan.cases().len()
+        );
+        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
     }
     let failed = results.cases.iter().filter(|c| case_failed(c)).count();
     if failed > 0 {
@@ -198,9 +207,15 @@ fn measure_in_process(
         if let Some(f) = fault {
             f.before_case();
         }
+        if crate::interrupt::requested() {
+            break;
+        }
         let mut case = run_case(&req, &mut |done, total| {
             bar.set_message(format!("{name} sample {done}/{total}"))
         });
+        if crate::interrupt::requested() {
+            break; // abandoned mid-case: not a result
+        }
         if let Some(f) = fault {
             f.apply(&mut case);
         }

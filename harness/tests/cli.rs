@@ -39,6 +39,47 @@ fn list_shows_every_variant_with_style_and_race_flag() {
 }
 
 #[test]
+fn list_json_parses_and_names_every_variant_once() {
+    let out = contend()
+        .args(["list", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
+    let names: Vec<&str> = list.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), contend_workloads::catalog().count());
+    let racy = list.iter().find(|v| v["name"] == "counter/racy").unwrap();
+    assert_eq!(racy["expected_race"], true);
+    assert_eq!(racy["default"], false);
+    assert_eq!(racy["family"], "counter");
+}
+
+#[test]
+fn completions_generate_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = contend().args(["completions", shell]).assert().success();
+        let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        // Every shell's script names the options (fish writes `-l samples`, the others `--samples`).
+        assert!(
+            script.contains("samples") && script.contains("contend"),
+            "{shell}"
+        );
+    }
+    contend().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn a_mistyped_option_gets_clap_s_suggestion_on_one_line_and_exit_2() {
+    let out = contend().args(["--sample", "5"]).assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("'--samples'"), "{stderr}");
+    assert!(stderr.contains("Usage: contend"), "{stderr}");
+}
+
+#[test]
 fn machine_describes_topology_as_json() {
     let out = contend()
         .args(["machine", "--json"])

@@ -222,3 +222,49 @@ fn ab_with_a_base_that_is_not_contend_is_bad_input() {
         .code(2)
         .stderr(predicate::str::contains("base").and(one_line()));
 }
+
+#[test]
+fn the_readme_gate_config_parses_and_every_rule_matches_a_case() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let from = readme
+        .find("**Per-case thresholds**")
+        .expect("the README documents --config");
+    let block = readme[from..]
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("an example config block");
+    let config = contend_reports::compare::Thresholds::parse(block, 0.05).unwrap();
+    assert!(config.rules.len() >= 3, "{block}");
+    // Every rule sets some real case's threshold (no pattern naming a variant that does not exist).
+    let keys: Vec<String> = contend_workloads::catalog()
+        .flat_map(|v| {
+            [1, 2, 4]
+                .into_iter()
+                .flat_map(move |t| ["compact", "spread"].map(|p| format!("{}@{t}/{p}", v.name)))
+        })
+        .collect();
+    for rule in &config.rules {
+        assert!(
+            keys.iter().any(|k| config.rule_for(k) == Some(rule)),
+            "README rule on line {} matches no case: {}",
+            rule.line,
+            rule.pattern
+        );
+    }
+    // And the CLI takes it.
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("gate.conf");
+    std::fs::write(&conf, block).unwrap();
+    let base = fixture(dir.path(), "base.json", 1e6, |_| {});
+    contend()
+        .arg("compare")
+        .arg(&base)
+        .arg(&base)
+        .arg("--config")
+        .arg(&conf)
+        .assert()
+        .code(0);
+}

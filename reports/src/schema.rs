@@ -231,8 +231,13 @@ pub struct ForkEvidence {
 impl Case {
     /// `family/variant@threads/placement`: how cases are matched across runs and machines.
     pub fn key(&self) -> String {
-        format!("{}@{}/{}", self.variant, self.threads, self.placement)
+        case_key(&self.variant, self.threads, &self.placement)
     }
+}
+
+/// The key of a case: `family/variant@threads/placement` (see [`Case::key`]).
+pub fn case_key(variant: &str, threads: usize, placement: &str) -> String {
+    format!("{variant}@{threads}/{placement}")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

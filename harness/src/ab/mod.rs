@@ -24,7 +24,7 @@ use crate::plan::Plan;
 use crate::report_cmd::write_output;
 use output::{SideFiles, describe_tool, gate_json, percent, row, write_json};
 use sampler::{AbCase, Side};
-use schedule::{Event, PairResult};
+use schedule::{CaseRun, Event, PairResult};
 
 /// Files `contend ab` writes into `--out`.
 pub const BASE_FILE: &str = "ab-base.json";
@@ -96,7 +96,8 @@ fn ab_cases(
         .cases()
         .into_iter()
         .map(|(variant, threads)| {
-            let key = format!("{}@{threads}/{}", variant.name, plan.placement.name());
+            let key =
+                contend_reports::schema::case_key(variant.name, threads, plan.placement.name());
             let base_args = case_args(per_fork, fork_plan, variant.name, threads);
             let head_args = RunArgs {
                 think_work: think(&format!("{}@{threads}", variant.name)),
@@ -114,6 +115,33 @@ fn ab_cases(
 
 /// Runs the A/B described by `args`; `argv` is recorded in both results files.
 pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
+    let setup = prepare(args)?;
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let start = Instant::now();
+    let runs = measure(&setup);
+    let _ = std::fs::remove_dir_all(&setup.work);
+    let runs = runs?;
+    report(args, &setup, &runs, (&argv, &started_at, start.elapsed()))
+}
+
+/// Everything an A/B needs, checked before anything is measured.
+struct Setup {
+    plan: Plan,
+    cases: Vec<AbCase>,
+    base: Side,
+    head: Side,
+    /// Scratch folder of the forks (removed at the end).
+    work: PathBuf,
+    out: crate::output::OutputDir,
+    budget: Duration,
+    /// Per fork: killed after this long.
+    timeout: Duration,
+    rule: StoppingRule,
+    fail_on: FailOn,
+}
+
+/// Checks the arguments and both binaries, and builds the cases (bad input: a `UsageError`).
+fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
     if args.run.forks != 1 {
         return Err(UsageError::new(
             "--forks: contend ab chooses the number of forks itself (see --budget)",
@@ -134,9 +162,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         args.gate.confidence,
         args.gate.config.as_deref(),
     )?;
-    let fail_on: FailOn = args.gate.fail_on.into();
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
-    let budget = args.budget.unwrap_or_else(|| default_budget(plan.quick));
     // One fork of a case: the same options, `--samples` per fork (default 1).
     let per_fork = RunArgs {
         samples: Some(args.run.samples.unwrap_or(1)),
@@ -148,16 +174,12 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     })?;
     let out = crate::output::OutputDir::prepare(&plan.out_dir)?;
     let work = out.path(&format!(".ab-work-{}", std::process::id()));
-    let base = Side {
-        name: "base",
-        binary: base_bin,
-        scratch: work.join("base"),
+    let side = |name: &'static str, binary: PathBuf| Side {
+        name,
+        binary,
+        scratch: work.join(name),
     };
-    let head = Side {
-        name: "head",
-        binary: head_bin,
-        scratch: work.join("head"),
-    };
+    let (base, head) = (side("base", base_bin), side("head", head_bin));
     // Both builds must understand every option the cases use, before anything is measured.
     for (side, args) in [(&base, &cases[0].base_args), (&head, &cases[0].head_args)] {
         let argv = crate::forward::to_argv(args);
@@ -167,13 +189,35 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             return Err(UsageError::new(format!("{}: {why}", side.name)).into());
         }
     }
-    let timeout = crate::fork::timeout(&fork_plan);
-    let rule = StoppingRule {
-        confidence: opts.confidence,
-        ..StoppingRule::default()
-    };
+    Ok(Setup {
+        budget: args.budget.unwrap_or_else(|| default_budget(plan.quick)),
+        timeout: crate::fork::timeout(&fork_plan),
+        rule: StoppingRule {
+            confidence: opts.confidence,
+            ..StoppingRule::default()
+        },
+        fail_on: args.gate.fail_on.into(),
+        plan,
+        cases,
+        base,
+        head,
+        work,
+        out,
+    })
+}
 
-    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+/// Samples pairs until every case decides, the budget is spent or Ctrl-C; progress on stderr.
+fn measure(setup: &Setup) -> Result<Vec<CaseRun<sampler::Measured>>, UsageError> {
+    let Setup {
+        cases,
+        base,
+        head,
+        budget,
+        timeout,
+        rule,
+        ..
+    } = setup;
+    let (budget, timeout) = (*budget, *timeout);
     let start = Instant::now();
     let bar = ProgressBar::new(budget.as_secs().max(1)).with_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} budget {msg}")
@@ -182,18 +226,19 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     );
     let budget_label = humantime::format_duration(Duration::from_secs(budget.as_secs()));
     let thresholds: Vec<f64> = cases.iter().map(|c| c.threshold).collect();
+    crate::interrupt::install();
     let mut idle = vec![sampler::Idle::default(); cases.len()];
     let result = schedule::run(
-        &rule,
+        rule,
         &thresholds,
         |i, _pair, order| {
-            let r = sampler::pair(&cases[i], &base, &head, order, timeout, &mut idle[i])?;
+            let r = sampler::pair(&cases[i], base, head, order, timeout, &mut idle[i])?;
             if let PairResult::Discard { why, .. } | PairResult::Retry(why) = &r {
                 bar.suspend(|| eprintln!("{}: pair measured again, {why}", cases[i].key));
             }
             Ok::<_, UsageError>(r)
         },
-        || start.elapsed() < budget,
+        || start.elapsed() < budget && !crate::interrupt::requested(),
         |event| {
             bar.set_position(start.elapsed().as_secs().min(budget.as_secs()));
             match event {
@@ -226,11 +271,27 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         },
     );
     bar.finish_and_clear();
-    let _ = std::fs::remove_dir_all(&work);
-    let runs = result?;
-    let elapsed = start.elapsed();
+    result
+}
 
-    let files = SideFiles::build(&runs, &plan, &argv, &started_at);
+/// Writes both sides' results, the verdicts (table, Markdown, `ab-gate.json`) and returns the
+/// exit code: the gate's, or 130 after Ctrl-C.
+fn report(
+    args: &AbArgs,
+    setup: &Setup,
+    runs: &[CaseRun<sampler::Measured>],
+    (argv, started_at, elapsed): (&[String], &str, Duration),
+) -> anyhow::Result<ExitCode> {
+    let Setup {
+        plan,
+        cases,
+        out,
+        budget,
+        rule,
+        fail_on,
+        ..
+    } = setup;
+    let files = SideFiles::build(runs, plan, argv, started_at);
     let base_path = out.path(BASE_FILE);
     let head_path = out.path(HEAD_FILE);
     write_json(&base_path, &files.base)?;
@@ -254,7 +315,7 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(" / "),
                 percent(rule.confidence),
-                humantime::format_duration(budget),
+                humantime::format_duration(*budget),
                 humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
             ),
             format!(
@@ -269,6 +330,12 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         ],
         rows: Vec::new(),
     };
+    if crate::interrupt::requested() {
+        comparison.notes.push(
+            "interrupted (Ctrl-C): undecided cases were analysed with the pairs measured so far"
+                .into(),
+        );
+    }
     if cases
         .iter()
         .any(|c| c.head_args.think_work != c.base_args.think_work)
@@ -278,10 +345,10 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             args.run.think_work
         ));
     }
-    for (i, (case, run)) in cases.iter().zip(&runs).enumerate() {
+    for (i, (case, run)) in cases.iter().zip(runs).enumerate() {
         comparison.rows.push(row(case, run, i, &files));
     }
-    print!("{}", render_compare_table(&comparison));
+    crate::colour::print(&render_compare_table(&comparison));
     println!(
         "results: {} {} (render both with `contend report`)",
         base_path.display(),
@@ -292,7 +359,11 @@ pub fn ab(args: &AbArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     write_output(
         &out.path(GATE_FILE),
-        &gate_json(&comparison, &runs, elapsed, fail_on),
+        &gate_json(&comparison, runs, elapsed, *fail_on),
     )?;
-    Ok(ExitCode::from(comparison.exit_code_with(fail_on) as u8))
+    if crate::interrupt::requested() {
+        eprintln!("interrupted: the pairs measured so far are analysed and written above");
+        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(comparison.exit_code_with(*fail_on) as u8))
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use contend_reports::compare::{CaseComparison, Comparison, FailOn, Verdict};
-use contend_reports::schema::{Case, Results, SCHEMA_VERSION, Tool};
+use contend_reports::schema::{Case, Results, Tool};
 use contend_reports::stats::median;
 
 use super::sampler::{AbCase, Measured};
@@ -54,21 +54,13 @@ impl SideFiles {
             if let Some(m) = first {
                 config.params = m.results.config.params.clone();
             }
-            let mut results = Results {
-                schema_version: SCHEMA_VERSION,
-                tool: first.map_or_else(crate::machine::tool, |m| m.results.tool.clone()),
-                label: label.into(),
-                command: argv.to_vec(),
-                started_at: started_at.into(),
-                config,
-                machine: first.map_or_else(
-                    || crate::machine::describe(Path::new(crate::machine::SYSFS_CPU)),
-                    |m| m.results.machine.clone(),
-                ),
-                overhead: None,
-                cases: Vec::new(),
-                race_detection: None,
-            };
+            let mut results = crate::run::new_results(Some(label.into()), argv.to_vec(), config);
+            results.started_at = started_at.into();
+            if let Some(m) = first {
+                // What the side's own build says about itself and the machine it measured on.
+                results.tool = m.results.tool.clone();
+                results.machine = m.results.machine.clone();
+            }
             let mut index = Vec::new();
             for run in runs {
                 if run.pairs.is_empty() {

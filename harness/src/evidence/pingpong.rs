@@ -172,12 +172,7 @@ fn wait_for(flag: &AtomicBool, timeout: Duration) -> bool {
 
 /// Pins the calling thread to `cpu` and checks it runs there.
 fn pin(cpu: usize) -> bool {
-    if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-        return false;
-    }
-    // SAFETY: sched_getcpu has no preconditions; it returns -1 on error.
-    let now = unsafe { libc::sched_getcpu() };
-    usize::try_from(now).ok() == Some(cpu)
+    crate::pin::pin_current(cpu) && crate::pin::current_cpu() == Some(cpu)
 }
 
 /// The initiator's side: warm-up, then timed batches until the budget or the batch count is spent.

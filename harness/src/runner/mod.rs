@@ -104,6 +104,13 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         if !status.is_ok() {
             break;
         }
+        if crate::interrupt::requested() {
+            // Ctrl-C: the case is abandoned here (the caller drops it), finished ones are kept.
+            status = CaseStatus::Error {
+                message: "interrupted".into(),
+            };
+            break;
+        }
         let warm = n <= warmups;
         shared.workload.begin_sample();
         shared.stop.store(false, Ordering::Relaxed);

@@ -147,13 +147,6 @@ impl Shared {
     }
 }
 
-/// The CPU the calling thread runs on now, if the OS says.
-fn current_cpu() -> Option<usize> {
-    // SAFETY: sched_getcpu has no preconditions; it returns -1 on error.
-    let cpu = unsafe { libc::sched_getcpu() };
-    usize::try_from(cpu).ok()
-}
-
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -163,7 +156,7 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 
 pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>) {
     if let Some(id) = cpu {
-        core_affinity::set_for_current(core_affinity::CoreId { id });
+        crate::pin::pin_current(id);
     }
     let mut ctx = WorkerCtx::new(
         index,
@@ -185,11 +178,11 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
         // Read before arriving: the window cannot open until every thread has arrived.
         let before = counters.read();
         shared.arrive_and_wait_go(sample);
-        let first_cpu = current_cpu();
+        let first_cpu = crate::pin::current_cpu();
         let tally =
             catch_unwind(AssertUnwindSafe(|| shared.workload.run(&mut ctx))).map_err(panic_message);
         let finished = Instant::now();
-        let last_cpu = current_cpu();
+        let last_cpu = crate::pin::current_cpu();
         let span = ThreadSpan {
             source: counters.source(),
             counts: counters.read().since(&before),

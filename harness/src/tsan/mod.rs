@@ -150,7 +150,7 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         elapsed_ms: started.elapsed().as_millis() as u64,
         ..detection
     };
-    print!("{}", verdict::render(&detection));
+    crate::colour::print(&verdict::render(&detection));
     let all_match = detection.targets.iter().all(|t| t.matches_expectation);
     let path = store(&args.out, detection, argv)?;
     println!("results: {}", path.display());
@@ -226,10 +226,7 @@ fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<R
 
     let mut targets = Vec::new();
     for v in &variants {
-        let mut runs = Vec::new();
-        for run in 1..=args.runs {
-            eprintln!("tsan: {} run {run}/{}", v.name, args.runs);
-            let out_dir = scratch.join(v.name.replace('/', "-")).join(run.to_string());
+        let command = |out_dir: &Path| {
             let mut cmd = std::process::Command::new(&binary);
             cmd.args([
                 "run",
@@ -239,18 +236,18 @@ fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<R
                 &args.threads.to_string(),
                 "--out",
             ])
-            .arg(&out_dir)
+            .arg(out_dir)
             .args(small_run_args(v))
             .env("TSAN_OPTIONS", &options);
-            let finished = process::run_with_timeout(cmd, &out_dir, args.timeout)
-                .with_context(|| format!("cannot run {}", binary.display()))?;
-            let reports = parse_reports(&finished.stderr, &root_text);
-            let mut error = process::abnormal(&finished, &[0, TSAN_EXIT], args.timeout);
-            if let Some(fatal) = parse::tsan_fatal(&finished.stderr) {
-                error = Some(fatal);
-            }
-            runs.push(RunOutcome { reports, error });
-        }
+            cmd
+        };
+        let outcome = |finished: &process::Finished| RunOutcome {
+            reports: parse_reports(&finished.stderr, &root_text),
+            error: process::abnormal(finished, &[0, TSAN_EXIT], args.timeout),
+        };
+        let dir = scratch.join(v.name.replace('/', "-"));
+        let runs = process::repeat(v.name, args.runs, &dir, args.timeout, command, outcome)
+            .with_context(|| format!("cannot run {}", binary.display()))?;
         targets.push(judge(v.name, v.expected_race, &runs));
     }
     Ok(detection(

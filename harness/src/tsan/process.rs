@@ -1,8 +1,12 @@
-//! Runs one instrumented process with a timeout and collects its stderr.
+//! Runs instrumented processes with a timeout and collects their stderr: one run, or a target's
+//! repeated runs (the loop `contend tsan` and its `--manifest-path` mode share).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+use super::parse::tsan_fatal;
+use super::verdict::RunOutcome;
 
 /// How an instrumented process ended.
 #[derive(Debug)]
@@ -47,4 +51,29 @@ pub fn abnormal(f: &Finished, ok: &[i32], timeout: Duration) -> Option<String> {
         }
         None => Some("killed by a signal (crash)".into()),
     }
+}
+
+/// Runs target `name` `runs` times, run `r` in `scratch/r` with the command `command` builds for
+/// that folder, and judges each run with `outcome`; a ThreadSanitizer fatal error in the output
+/// overrides the run's error (the run could not be judged). Progress goes to stderr.
+pub fn repeat(
+    name: &str,
+    runs: u32,
+    scratch: &Path,
+    timeout: Duration,
+    command: impl Fn(&Path) -> Command,
+    outcome: impl Fn(&Finished) -> RunOutcome,
+) -> std::io::Result<Vec<RunOutcome>> {
+    let mut outcomes = Vec::new();
+    for run in 1..=runs {
+        eprintln!("tsan: {name} run {run}/{runs}");
+        let dir = scratch.join(run.to_string());
+        let finished = run_with_timeout(command(&dir), &dir, timeout)?;
+        let mut judged = outcome(&finished);
+        if let Some(fatal) = tsan_fatal(&finished.stderr) {
+            judged.error = Some(fatal);
+        }
+        outcomes.push(judged);
+    }
+    Ok(outcomes)
 }

@@ -77,34 +77,29 @@ pub fn examine(
             .output()
             .with_context(|| format!("cannot list the tests of {exe}"))?;
         for test in list_tests(&String::from_utf8_lossy(&listing.stdout)) {
-            let mut runs = Vec::new();
-            for run in 1..=args.runs {
-                eprintln!("tsan: {test} run {run}/{}", args.runs);
-                let scratch = target_dir
-                    .join("runs")
-                    .join(test.replace("::", "-"))
-                    .join(run.to_string());
+            let command = |_: &Path| {
                 let mut cmd = std::process::Command::new(&exe);
                 cmd.args(["--exact", &test, "--test-threads", "1", "--nocapture"])
                     .env("TSAN_OPTIONS", &options);
-                let finished = process::run_with_timeout(cmd, &scratch, args.timeout)?;
+                cmd
+            };
+            let outcome = |finished: &process::Finished| {
                 // Only reports that reach the crate's own code count: libtest's harness can
                 // produce its own in lanes where std is not instrumented.
                 let reports: Vec<_> = parse::parse_reports(&finished.stderr, &root)
                     .into_iter()
                     .filter(|r| r.reaches_project)
                     .collect();
-                let mut error = process::abnormal(&finished, &[0, TSAN_EXIT], args.timeout);
+                let mut error = process::abnormal(finished, &[0, TSAN_EXIT], args.timeout);
                 if finished.code == Some(101) && reports.is_empty() {
                     error = Some("the test failed (panicked) without a race report".into());
                 } else if finished.code == Some(101) {
                     error = None; // a race may break the test's own assertions; the report is what counts
                 }
-                if let Some(fatal) = parse::tsan_fatal(&finished.stderr) {
-                    error = Some(fatal);
-                }
-                runs.push(RunOutcome { reports, error });
-            }
+                RunOutcome { reports, error }
+            };
+            let dir = target_dir.join("runs").join(test.replace("::", "-"));
+            let runs = process::repeat(&test, args.runs, &dir, args.timeout, command, outcome)?;
             targets.push(judge(&test, expects_race(&test), &runs));
         }
     }

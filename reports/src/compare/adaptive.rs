@@ -239,9 +239,9 @@ impl StoppingRule {
     /// spends the budget on cases that can still decide.
     ///
     /// Deciding needs the interval's half-width below the distance from the median ratio to the
-    /// bound it must clear: no change for regressed or improved (when the median is at least
-    /// `t / 2` away from it), or both `-t` and `+t` for unchanged (when it lies within them);
-    /// the easier of the two when both apply. The half-width at a look of `L` pairs with cut `c` is
+    /// bound it must clear: `-t/10` or `+t/10` for regressed or improved (when the median is at
+    /// least `t / 2` away from no change), or both `-t` and `+t` for unchanged (when it lies
+    /// within them); the easier of the two when both apply. The half-width at a look of `L` pairs with cut `c` is
     /// predicted from the order statistic that bounds it, `s * Phi^-1((L + 1 - c - 3/8) /
     /// (L + 1/4))` (Blom's approximation), with `s` the spread of the per-pair log ratios
     /// (1.4826 x their median absolute deviation: robust to stalls and placement modes). The
@@ -264,13 +264,15 @@ impl StoppingRule {
         let spread = 1.4826 * crate::stats::median(&deviations);
         let (lo, hi) = ((1.0 - threshold).ln(), (1.0 + threshold).ln());
         let half = ((1.0 - threshold / 2.0).ln(), (1.0 + threshold / 2.0).ln());
+        let margin = threshold * super::estimate::MARGIN;
+        let sure = ((1.0 - margin).ln(), (1.0 + margin).ln());
         // The widest half-width that still decides, over the verdicts the centre allows.
         let mut gap = 0.0f64;
         if centre <= half.0 {
-            gap = gap.max(-centre); // regressed: the upper bound below no change
+            gap = gap.max(sure.0 - centre); // regressed: the upper bound below -t/10
         }
         if centre >= half.1 {
-            gap = gap.max(centre); // improved: the lower bound above no change
+            gap = gap.max(centre - sure.1); // improved: the lower bound above +t/10
         }
         if lo < centre && centre < hi {
             gap = gap.max((centre - lo).min(hi - centre)); // unchanged: both within +-t

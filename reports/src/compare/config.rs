@@ -3,7 +3,7 @@
 //! ```text
 //! # Contended cases are noisy here (12-22% per sample): gate them only on large changes.
 //! counter/*@2/*        = 20%
-//! counter/std-mutex    = 15%    # no `@`: matches the variant at every thread count and placement
+//! counter/mutex        = 15%    # no `@`: matches the variant at every thread count and placement
 //! queue/*@*/spread     = 10%
 //! ```
 //!

@@ -171,11 +171,11 @@ fn adaptive_pooled(ratio: f64, trials: usize, seed: u64) -> Rates {
 
 #[test]
 fn the_adaptive_rule_rarely_fails_a_change_well_below_the_threshold() {
-    // "Regressed" needs the interval wholly below no change and an estimate of -t/2 or worse.
-    // With no change the interval must miss on the high side: at most 0.5% (measured 1 in
-    // 1000). A true -1% (a code-layout shift, within a 5% threshold) is a real slowdown, so
-    // nothing bounds it by construction: measured 15 in 1000 (1.5%), on the fork-dominated,
-    // bimodal and stall-prone shapes, where one placement mode can pull the median below -2.5%.
+    // "Regressed" needs the interval wholly below -t/10 and an estimate of -t/2 or worse. With
+    // no change the interval must miss on the high side by a further t/10: under 0.5% (measured
+    // 3 regressed or improved in 1000, on the fork-dominated, stall-prone and noisy shapes). A true
+    // -1% (a code-layout shift, within a 5% threshold) is a real change, so nothing bounds it by
+    // construction: measured 3 in 1000.
     let aa = adaptive_pooled(1.0, 200, 60);
     assert!(
         aa.regressed + aa.improved <= allowed(0.005, aa.trials),
@@ -189,15 +189,17 @@ fn the_adaptive_rule_rarely_fails_a_change_well_below_the_threshold() {
 
 #[test]
 fn the_adaptive_rule_catches_a_slowdown_at_the_threshold_where_its_mdc_allows() {
-    // A true -5% at a 5% threshold: the bar is 80% detected among cases whose MDC came
-    // out at or below 5%. (The rule before, "whole interval below -5%", caught such a change
-    // at most half the time by construction.)
+    // A true -5% at a 5% threshold, among trials whose MDC came out at or below 5%. (The rule
+    // before, "whole interval below -5%", caught such a change at most half the time by
+    // construction.) Measured: 262 of 352 (74%): all 139 of the quiet shape, and about half to
+    // two thirds of the fork-dominated and bimodal ones, whose 8% and +60% process effects are
+    // harsher than this VM's (where the same rule caught 64 of 70, README); the stall-prone and
+    // noisy shapes almost never reach an MDC of 5% in 80 pairs. With "wholly below no change"
+    // and no margin it was 280 of 335 (84%), at the price of false alarms on near misses.
     let all = adaptive_pooled(0.95, 200, 100);
     let caught = all.low_mdc_regressed as f64 / all.low_mdc.max(1) as f64;
-    // Measured: 280 of 335 (84%); all 149 of the quiet shape, 41/64 fork-dominated, 90/121
-    // bimodal. The stall-prone and noisy shapes almost never reach an MDC of 5% in 80 pairs.
     assert!(all.low_mdc >= all.trials / 4, "{all:?}");
-    assert!(caught >= 0.8, "{caught}: {all:?}");
+    assert!(caught >= 0.7, "{caught}: {all:?}");
     assert_eq!(all.improved, 0, "{all:?}");
     assert!(all.misses <= allowed(0.01, all.trials), "{all:?}");
 }

@@ -31,8 +31,8 @@ impl Default for CompareOptions {
 ///
 /// The default, [`FailOn::Regressed`], fails only on evidence: a row that is `broken` (the head
 /// failed validation, deadlocked, crashed, timed out or did no work where the base did: on any
-/// machine) or `regressed` (significantly slower by an estimated half the threshold or more, on
-/// comparable machines).
+/// machine) or `regressed` (surely slower than a tenth of the threshold, by an estimated half the
+/// threshold or more, on comparable machines).
 /// Reasoning: `inconclusive` means "this run could not tell", which on the noisy 2-vCPU runners
 /// is the honest answer for the noisiest cases at any affordable budget, and for every case
 /// measured in a single process; failing on it would fail pull requests at random and on

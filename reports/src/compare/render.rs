@@ -19,27 +19,9 @@ fn signed_percent(fraction: f64) -> String {
     format!("{:+.1}%", fraction * 100.0)
 }
 
-/// Throughput with an SI prefix and three significant digits: `12.3M/s`, `1.00G/s`.
+/// Throughput with an SI prefix and three significant digits, no space: `12.3M/s`, `1.00G/s`.
 fn throughput(units_per_sec: f64) -> String {
-    let v = units_per_sec;
-    // Thresholds sit where rounding to three digits would carry into the next prefix or digit.
-    let (scaled, prefix) = if v >= 999.5e6 {
-        (v / 1e9, "G")
-    } else if v >= 999.5e3 {
-        (v / 1e6, "M")
-    } else if v >= 999.5 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    let digits = if scaled >= 99.95 {
-        0
-    } else if scaled >= 9.995 {
-        1
-    } else {
-        2
-    };
-    format!("{scaled:.digits$}{prefix}/s")
+    format!("{}/s", crate::format::si(units_per_sec).replace(' ', ""))
 }
 
 /// A minimum detectable change with one decimal: `2.2%`, or `∞` without an interval.
@@ -74,7 +56,7 @@ fn method_line(c: &Comparison) -> String {
     format!(
         "Change of throughput head/base from {samples}, {} confidence. MDC = half-width of that \
          interval (smallest change it could tell from none). A case regresses when its whole \
-         interval lies below no change and its estimate is at least half the threshold slower; \
+         interval lies below -threshold/10 and its estimate is at least half the threshold slower; \
          it is broken when the head failed, hung or did no work \
          where the base did.",
         percent_label(c.confidence)

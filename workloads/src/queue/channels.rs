@@ -170,60 +170,48 @@ impl Channel for StdChannel {
     }
 }
 
-/// `queue/crossbeam-channel`: `crossbeam_channel::bounded`.
-pub struct Crossbeam {
-    tx: crossbeam_channel::Sender<Msg>,
-    rx: crossbeam_channel::Receiver<Msg>,
+/// A channel crate whose `bounded(n)` gives a cloneable MPMC `(Sender, Receiver)` pair with
+/// `send`, `try_recv` and `recv` (crossbeam-channel and flume share that shape): one adapter each.
+macro_rules! bounded_channel {
+    ($(#[$doc:meta])* $name:ident, $krate:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            tx: $krate::Sender<Msg>,
+            rx: $krate::Receiver<Msg>,
+        }
+
+        impl Channel for $name {
+            fn with_capacity(capacity: usize) -> Self {
+                let (tx, rx) = $krate::bounded(capacity.max(1));
+                $name { tx, rx }
+            }
+
+            fn send(&self, msg: Msg) {
+                self.tx
+                    .send(msg)
+                    .expect("receiver alive while the workload lives");
+            }
+
+            fn try_recv(&self) -> Option<Msg> {
+                self.rx.try_recv().ok()
+            }
+
+            fn recv(&self) -> Msg {
+                self.rx
+                    .recv()
+                    .expect("sender alive while the workload lives")
+            }
+        }
+    };
 }
 
-impl Channel for Crossbeam {
-    fn with_capacity(capacity: usize) -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
-        Crossbeam { tx, rx }
-    }
-
-    fn send(&self, msg: Msg) {
-        self.tx
-            .send(msg)
-            .expect("receiver alive while the workload lives");
-    }
-
-    fn try_recv(&self) -> Option<Msg> {
-        self.rx.try_recv().ok()
-    }
-
-    fn recv(&self) -> Msg {
-        self.rx
-            .recv()
-            .expect("sender alive while the workload lives")
-    }
-}
-
-/// `queue/flume`: `flume::bounded`.
-pub struct Flume {
-    tx: flume::Sender<Msg>,
-    rx: flume::Receiver<Msg>,
-}
-
-impl Channel for Flume {
-    fn with_capacity(capacity: usize) -> Self {
-        let (tx, rx) = flume::bounded(capacity.max(1));
-        Flume { tx, rx }
-    }
-
-    fn send(&self, msg: Msg) {
-        self.tx
-            .send(msg)
-            .expect("receiver alive while the workload lives");
-    }
-
-    fn try_recv(&self) -> Option<Msg> {
-        self.rx.try_recv().ok()
-    }
-
-    fn recv(&self) -> Msg {
-        self.rx
-            .recv()
-            .expect("sender alive while the workload lives")
-    }
-}
+bounded_channel!(
+    /// `queue/crossbeam-channel`: `crossbeam_channel::bounded`.
+    Crossbeam,
+    crossbeam_channel
+);
+bounded_channel!(
+    /// `queue/flume`: `flume::bounded`.
+    Flume,
+    flume
+);

@@ -257,9 +257,16 @@ fn projected_need_follows_the_margin_to_the_nearest_decision() {
     let (b, h) = pairs(&mut rng, 0.95, 0.01);
     let on_threshold = projected_need(&rule, &b, &h, 0.05);
     assert!(
-        on_threshold > 80.0,
-        "a change sitting on the threshold is a long shot: {on_threshold}"
+        on_threshold <= 20.0,
+        "a quiet change at the threshold regresses at the current look: {on_threshold}"
     );
+    // About -3%, where "regressed" (interval below -1%) and "unchanged" (above -5%) both have
+    // the least room, needs more pairs than -10% with the same noise.
+    let (b, h) = pairs(&mut rng, 0.97, 0.06);
+    let hardest = projected_need(&rule, &b, &h, 0.05);
+    let (b, h) = pairs(&mut rng, 0.90, 0.06);
+    let clear = projected_need(&rule, &b, &h, 0.05);
+    assert!(hardest > clear, "{hardest} vs {clear}");
     assert_eq!(
         projected_need(&rule, &b[..2], &h[..2], 0.05),
         2.0,
