@@ -43,7 +43,7 @@ impl Plan {
         let (samples, warmup, duration) = if args.quick {
             (5, Duration::from_millis(50), Duration::from_millis(50))
         } else {
-            (10, Duration::from_millis(200), Duration::from_millis(150))
+            (10, Duration::from_millis(150), Duration::from_millis(150))
         };
         let samples = args.samples.unwrap_or(samples);
         if samples == 0 {
