@@ -5,7 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{Outcome, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::variant::VariantInfo;
+use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Runs one sample of `workload` with `threads` workers (plus its helpers) for about `millis` ms
 /// after the first unit of work.
@@ -74,4 +75,27 @@ pub fn sample_until_damage(
         }
     }
     outcomes
+}
+
+/// Runs one 10 ms sample of every correct variant in `variants` at 1 and 2 threads with `p`,
+/// asserting each validates; returns `(name, threads, check)` for further assertions.
+pub fn assert_correct_variants_validate(
+    variants: &[VariantInfo],
+    p: &Params,
+) -> Vec<(&'static str, usize, SampleCheck)> {
+    let mut checks = Vec::new();
+    for v in variants.iter().filter(|v| !v.expected_race) {
+        for threads in [1, 2] {
+            let w = (v.build)(p, threads);
+            let check = run_sample(w.as_ref(), threads, 10);
+            assert_eq!(
+                check.outcome,
+                Outcome::Valid,
+                "{} at {threads} threads",
+                v.name
+            );
+            checks.push((v.name, threads, check));
+        }
+    }
+    checks
 }

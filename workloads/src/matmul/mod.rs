@@ -239,18 +239,7 @@ mod tests {
             think_work: 50,
             ..small()
         };
-        for v in VARIANTS.iter().filter(|v| !v.expected_race) {
-            for threads in [1, 2] {
-                let w = (v.build)(&p, threads);
-                let check = run_sample(w.as_ref(), threads, 10);
-                assert_eq!(
-                    check.outcome,
-                    Outcome::Valid,
-                    "{} at {threads} threads",
-                    v.name
-                );
-            }
-        }
+        crate::testing::assert_correct_variants_validate(VARIANTS, &p);
     }
 
     #[test]
