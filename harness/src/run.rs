@@ -213,8 +213,8 @@ fn measure_in_process(
         let mut case = run_case(&req, &mut |done, total| {
             bar.set_message(format!("{name} sample {done}/{total}"))
         });
-        if crate::interrupt::requested() {
-            break; // abandoned mid-case: not a result
+        if crate::interrupt::requested() && !case.status.is_ok() {
+            break; // abandoned mid-case by Ctrl-C: not a result (a case that finished is kept)
         }
         if let Some(f) = fault {
             f.apply(&mut case);
