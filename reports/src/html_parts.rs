@@ -391,9 +391,19 @@ pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
     );
     let _ = writeln!(
         out,
-        "<p class=\"note\">What this lane cannot see: {}. TSAN_OPTIONS: <code>{}</code></p>",
+        "<p class=\"note\">What this lane cannot see: {}. TSAN_OPTIONS: <code>{}</code>. \
+         Suppression rules: {}</p>",
         esc(&rd.blind_spots),
-        esc(&rd.tsan_options)
+        esc(&rd.tsan_options),
+        if rd.suppressions.is_empty() {
+            "none".to_string()
+        } else {
+            rd.suppressions
+                .iter()
+                .map(|r| format!("<code>{}</code>", esc(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     );
     let rows: Vec<Vec<String>> = rd
         .targets
@@ -408,7 +418,14 @@ pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
                 } else {
                     "race-free".into()
                 },
-                format!("{}/{}", t.runs_reporting, t.runs),
+                if t.runs_suppressed > 0 {
+                    format!(
+                        "{}/{} ({} with a suppressed report)",
+                        t.runs_reporting, t.runs, t.runs_suppressed
+                    )
+                } else {
+                    format!("{}/{}", t.runs_reporting, t.runs)
+                },
                 t.distinct_reports.to_string(),
                 esc(&t.kinds.join(", ")),
                 format!("<span class=\"{class}\">{}</span>", esc(&verdict)),

@@ -73,6 +73,9 @@ pub struct RaceVerdict {
     pub runs: u32,
     /// Runs in which ThreadSanitizer reported at least one counted report.
     pub runs_reporting: u32,
+    /// Runs in which a suppression rule (see `RaceDetection::suppressions`) hid a report.
+    #[serde(default)]
+    pub runs_suppressed: u32,
     /// Distinct reports (by kind and stack tops) over all runs.
     pub distinct_reports: u32,
     /// Report kinds seen, e.g. `data race`, `lock-order-inversion (potential deadlock)`.

@@ -538,6 +538,7 @@ fn machine_b() -> Results {
         expected_race,
         runs: 3,
         runs_reporting: reporting,
+        runs_suppressed: 0,
         distinct_reports: if reporting > 0 { 2 } else { 0 },
         kinds: if reporting > 0 {
             vec!["data race".into()]

@@ -15,18 +15,23 @@ use anyhow::Context;
 use contend_reports::schema::RaceDetection;
 
 pub use lane::{Lane, Toolchain};
-pub use parse::{Report, parse_reports};
+pub use parse::{Report, parse_reports, suppressed_matches};
 pub use verdict::{RunOutcome, judge};
 
 use crate::cli::TsanArgs;
 use crate::error::UsageError;
 use crate::output::OutputDir;
 
-/// ThreadSanitizer's options for every process: collect every report, remember longer histories.
-pub const TSAN_OPTIONS: &str = "halt_on_error=0 exitcode=66 history_size=7 second_deadlock_stack=1";
+/// ThreadSanitizer's options for every process: collect every report, remember longer histories,
+/// and say at exit how many reports a suppression hid (counted in the verdict, never silent).
+pub const TSAN_OPTIONS: &str =
+    "halt_on_error=0 exitcode=66 history_size=7 second_deadlock_stack=1 print_suppressions=1";
 /// Exit code TSan gives a process that reported (see `exitcode=` above).
 pub const TSAN_EXIT: i32 = 66;
-const SUPPRESSIONS: &str = include_str!("../../tsan-suppressions.txt");
+/// Suppressions for every lane: races inside dependencies that their authors document as deliberate.
+const DEPENDENCY_SUPPRESSIONS: &str = include_str!("../../tsan-suppressions-dependencies.txt");
+/// Suppressions for the crate-only lane: std-internal synchronization it cannot see.
+const CRATE_ONLY_SUPPRESSIONS: &str = include_str!("../../tsan-suppressions.txt");
 
 /// The source checkout this binary was built from (needed to rebuild it with TSan).
 fn workspace_root() -> Result<PathBuf, UsageError> {
@@ -63,15 +68,17 @@ fn choose_lane(forced: Option<Lane>) -> Result<Toolchain, UsageError> {
     }
 }
 
-/// TSAN_OPTIONS for `toolchain`, writing the suppressions file under `dir` for the crate-only lane.
+/// TSAN_OPTIONS for `toolchain`, writing its suppressions file under `dir`: the dependency rules in
+/// every lane, plus the std-internal rules in the crate-only lane. Returns the options and the rules.
 fn tsan_options(toolchain: &Toolchain, dir: &Path) -> anyhow::Result<(String, Vec<String>)> {
-    if toolchain.lane.instruments_std() {
-        return Ok((TSAN_OPTIONS.to_string(), Vec::new()));
+    let mut text = DEPENDENCY_SUPPRESSIONS.to_string();
+    if !toolchain.lane.instruments_std() {
+        text.push_str(CRATE_ONLY_SUPPRESSIONS);
     }
     std::fs::create_dir_all(dir)?;
     let path = dir.join("tsan-suppressions.txt");
-    std::fs::write(&path, SUPPRESSIONS)?;
-    let rules = SUPPRESSIONS
+    std::fs::write(&path, &text)?;
+    let rules = text
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(str::to_string)
@@ -151,6 +158,14 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         ..detection
     };
     crate::colour::print(&verdict::render(&detection));
+    for t in detection.targets.iter().filter(|t| !t.matches_expectation) {
+        if !t.raw_report.is_empty() {
+            eprintln!(
+                "first report of {} ({}):\n{}",
+                t.name, t.verdict, t.raw_report
+            );
+        }
+    }
     let all_match = detection.targets.iter().all(|t| t.matches_expectation);
     let path = store(&args.out, detection, argv)?;
     println!("results: {}", path.display());
@@ -243,6 +258,7 @@ fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<R
         };
         let outcome = |finished: &process::Finished| RunOutcome {
             reports: parse_reports(&finished.stderr, &root_text),
+            suppressed: suppressed_matches(&finished.stderr),
             error: process::abnormal(finished, &[0, TSAN_EXIT], args.timeout),
         };
         let dir = scratch.join(v.name.replace('/', "-"));

@@ -54,6 +54,16 @@ fn is_project_file(file: &str, root: &str) -> bool {
         && !file.contains("/target/")
 }
 
+/// How many reports suppression rules hid, from TSan's `print_suppressions` summary lines
+/// (`ThreadSanitizer: Matched 3 suppressions (pid=1):`); 0 when none matched.
+pub fn suppressed_matches(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("ThreadSanitizer: Matched "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 /// Extracts every report from `stderr`; `root` is the project's source directory (absolute).
 pub fn parse_reports(stderr: &str, root: &str) -> Vec<Report> {
     let root = root.trim_end_matches('/');
@@ -140,6 +150,14 @@ mod tests {
     use super::*;
 
     const RACY: &str = include_str!("testdata-racy-counter.txt");
+
+    #[test]
+    fn counts_what_suppressions_hid_and_nothing_when_none_matched() {
+        let stderr = "ThreadSanitizer: Matched 3 suppressions (pid=7):\n3 race:crossbeam-deque*/src/deque.rs\n\
+                      ThreadSanitizer: Matched 2 suppressions (pid=7):\n";
+        assert_eq!(suppressed_matches(stderr), 5);
+        assert_eq!(suppressed_matches(RACY), 0);
+    }
 
     #[test]
     fn reads_kind_and_the_two_stack_tops_in_our_code() {

@@ -96,7 +96,11 @@ pub fn examine(
                 } else if finished.code == Some(101) {
                     error = None; // a race may break the test's own assertions; the report is what counts
                 }
-                RunOutcome { reports, error }
+                RunOutcome {
+                    reports,
+                    error,
+                    suppressed: parse::suppressed_matches(&finished.stderr),
+                }
             };
             let dir = target_dir.join("runs").join(test.replace("::", "-"));
             let runs = process::repeat(&test, args.runs, &dir, args.timeout, command, outcome)?;

@@ -18,6 +18,8 @@ pub struct RunOutcome {
     pub reports: Vec<Report>,
     /// Why the run could not be judged (crash, timeout), if so.
     pub error: Option<String>,
+    /// Reports a suppression rule hid in this run (TSan's `print_suppressions` count).
+    pub suppressed: u64,
 }
 
 /// Aggregates `runs` of target `name` into its verdict.
@@ -28,6 +30,7 @@ pub struct RunOutcome {
 /// the verdict `error`.
 pub fn judge(name: &str, expected_race: bool, runs: &[RunOutcome]) -> RaceVerdict {
     let runs_reporting = runs.iter().filter(|r| !r.reports.is_empty()).count() as u32;
+    let runs_suppressed = runs.iter().filter(|r| r.suppressed > 0).count() as u32;
     let all: Vec<&Report> = runs.iter().flat_map(|r| &r.reports).collect();
     let distinct: BTreeSet<String> = all.iter().map(|r| r.signature()).collect();
     let kinds: BTreeSet<String> = all.iter().map(|r| r.kind.clone()).collect();
@@ -54,6 +57,7 @@ pub fn judge(name: &str, expected_race: bool, runs: &[RunOutcome]) -> RaceVerdic
         expected_race,
         runs: runs.len() as u32,
         runs_reporting,
+        runs_suppressed,
         distinct_reports: distinct.len() as u32,
         kinds: kinds.into_iter().collect(),
         verdict: verdict.into(),
@@ -62,6 +66,18 @@ pub fn judge(name: &str, expected_race: bool, runs: &[RunOutcome]) -> RaceVerdic
         error,
         raw_report: raw,
     }
+}
+
+/// The observed column: distinct reports, runs reporting, and runs where a suppression hid one.
+fn observed(t: &RaceVerdict) -> String {
+    let mut s = format!(
+        "{} report(s), {}/{} runs",
+        t.distinct_reports, t.runs_reporting, t.runs
+    );
+    if t.runs_suppressed > 0 {
+        s.push_str(&format!(", {} suppressed", t.runs_suppressed));
+    }
+    s
 }
 
 /// The verdict matrix as printed on stdout.
@@ -90,10 +106,7 @@ pub fn render(rd: &RaceDetection) -> String {
                 "race-free"
             }
             .to_string(),
-            format!(
-                "{} report(s), {}/{} runs",
-                t.distinct_reports, t.runs_reporting, t.runs
-            ),
+            observed(t),
             t.kinds.join(", "),
             verdict,
             t.error
@@ -132,7 +145,19 @@ mod tests {
         RunOutcome {
             reports,
             error: None,
+            suppressed: 0,
         }
+    }
+
+    #[test]
+    fn a_suppressed_report_keeps_the_verdict_clean_but_shows_in_the_matrix() {
+        let hidden = RunOutcome {
+            suppressed: 2,
+            ..run(vec![])
+        };
+        let v = judge("pool/work-stealing", false, &[run(vec![]), hidden]);
+        assert_eq!((v.verdict.as_str(), v.runs_suppressed), ("clean", 1));
+        assert_eq!(observed(&v), "0 report(s), 0/2 runs, 1 suppressed");
     }
 
     #[test]
@@ -181,6 +206,7 @@ mod tests {
         let crashed = RunOutcome {
             reports: vec![],
             error: Some("killed by signal 11".into()),
+            suppressed: 0,
         };
         let v = judge("t", false, &[crashed]);
         assert_eq!(v.verdict, "error");
