@@ -37,6 +37,7 @@ pub fn options(
     Ok(CompareOptions {
         confidence,
         thresholds,
+        ..CompareOptions::default()
     })
 }
 
@@ -81,6 +82,14 @@ fn paired(base: &Results, head: &Results, opts: &CompareOptions) -> Result<Compa
     let mut comparison = compare(base, head, opts);
     comparison.method = contend_reports::compare::Method::Paired;
     let differ = !machine_differences(&base.machine, &head.machine).is_empty();
+    let opts = &CompareOptions {
+        family: comparison
+            .rows
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Added | Verdict::Removed))
+            .count(),
+        ..opts.clone()
+    };
     for row in &mut comparison.rows {
         if matches!(row.verdict, Verdict::Added | Verdict::Removed) {
             continue;

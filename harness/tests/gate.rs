@@ -16,7 +16,7 @@ fn this_binary() -> PathBuf {
     assert_cmd::cargo::cargo_bin("contend")
 }
 
-/// A results file from the reports' fixtures, with every case's samples replaced by ten
+/// A results file from the reports' fixtures, with every case's samples replaced by sixteen
 /// throughputs around `level` (units/s), 0.1% apart, each from its own fork (fresh process), so
 /// verdicts are certain.
 fn fixture(dir: &Path, name: &str, level: f64, edit: impl Fn(&mut Value)) -> PathBuf {
@@ -24,7 +24,7 @@ fn fixture(dir: &Path, name: &str, level: f64, edit: impl Fn(&mut Value)) -> Pat
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/machine-a.json");
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(source).unwrap()).unwrap();
     for case in v["cases"].as_array_mut().unwrap() {
-        let samples: Vec<Value> = (0..10)
+        let samples: Vec<Value> = (0..16)
             .map(|i| {
                 let t = level * (1.0 + 0.001 * f64::from(i));
                 serde_json::json!({ "fork": i, "ops": t as u64, "elapsed_ns": 1_000_000_000u64, "throughput": t })

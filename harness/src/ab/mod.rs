@@ -194,6 +194,7 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
         timeout: crate::fork::timeout(&fork_plan),
         rule: StoppingRule {
             confidence: opts.confidence,
+            family: cases.len(),
             ..StoppingRule::default()
         },
         fail_on: args.gate.fail_on.into(),
@@ -302,6 +303,7 @@ fn report(
     let mut comparison = Comparison {
         method: Method::Paired,
         confidence: rule.per_look_confidence(),
+        change_confidence: rule.change_rule().per_look_confidence(),
         machines_differ: false,
         notes: vec![
             format!(
@@ -317,6 +319,20 @@ fn report(
                 percent(rule.confidence),
                 humantime::format_duration(*budget),
                 humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
+            ),
+            format!(
+                "regressed and improved need the change interval: looks at {} confidence each, \
+                 {} over all looks, so that a run of {} case(s) where nothing changed fails with \
+                 probability at most {}",
+                rule.change_rule()
+                    .look_confidences()
+                    .iter()
+                    .map(|&c| percent(c))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                percent(rule.change_rule().confidence),
+                rule.family,
+                percent(1.0 - rule.confidence)
             ),
             format!(
                 "{dropped} pair(s) dropped and measured again (a member disturbed, or a first fork with no work); \

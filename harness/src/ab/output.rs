@@ -180,6 +180,8 @@ pub fn gate_json(
                 "ratio": e.map(|e| e.ratio),
                 "interval": e.and_then(|e| e.interval).map(|(lo, hi)| vec![lo, hi]),
                 "mdc": e.map(|e| if e.mdc.is_finite() { Some(e.mdc) } else { None }),
+                "change_interval": e.and_then(|e| e.change_interval).map(|(lo, hi)| vec![lo, hi]),
+                "change_mdc": e.map(|e| Some(e.change_mdc()).filter(|m| m.is_finite())),
                 "base_cv": cv(|p| &p.0),
                 "head_cv": cv(|p| &p.1),
                 "notes": r.notes,
@@ -193,6 +195,7 @@ pub fn gate_json(
     serde_json::to_string_pretty(&serde_json::json!({
         "exit_code": c.exit_code_with(fail_on),
         "confidence_per_look": c.confidence,
+        "change_confidence_per_look": c.change_confidence,
         "elapsed_s": elapsed.as_secs_f64(),
         "counts": counts,
         "cases": rows,

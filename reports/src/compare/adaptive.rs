@@ -39,7 +39,8 @@
 //! interim looks already taken and spends what is left, so the bound holds there too.
 
 use super::estimate::{
-    Estimate, SampleError, Verdict, check_confidence, log_ratios, paired_estimate_with_cut,
+    Estimate, SampleError, Verdict, check_confidence, family_confidence, log_ratios,
+    paired_estimate_with_cut,
 };
 use super::ranks::{normal_quantile, sign_cut};
 use super::sequential::{SignWalk, miss_probability};
@@ -68,6 +69,10 @@ pub struct StoppingRule {
     pub confidence: f64,
     /// How the error budget is shared among looks (default [`Spending::ExactFinal`]).
     pub spending: Spending,
+    /// Cases judged together in the run (default 1). A change verdict needs its own sequence of
+    /// intervals at [`family_confidence`]`(confidence, family)`, so that an A/A run calls any of
+    /// its cases changed with probability at most `1 - confidence`; `unchanged` keeps `confidence`.
+    pub family: usize,
 }
 
 impl Default for StoppingRule {
@@ -77,6 +82,7 @@ impl Default for StoppingRule {
             max_pairs: 80,
             confidence: 0.99,
             spending: Spending::default(),
+            family: 1,
         }
     }
 }
@@ -125,37 +131,52 @@ impl StoppingRule {
         1.0 - self.confidence
     }
 
-    /// Error of one interim look: the Bonferroni share.
-    fn interim_alpha(&self) -> f64 {
-        self.alpha() / self.looks().len() as f64
+    /// The error a change verdict may spend over all looks (see [`Self::family`]).
+    fn change_alpha(&self) -> f64 {
+        1.0 - family_confidence(self.confidence, self.family)
+    }
+
+    /// The rule a change verdict follows: the same looks at the family's confidence, one case.
+    pub fn change_rule(&self) -> StoppingRule {
+        StoppingRule {
+            confidence: family_confidence(self.confidence, self.family),
+            family: 1,
+            ..*self
+        }
+    }
+
+    /// Error of one interim look at overall error `alpha`: the Bonferroni share.
+    fn interim_alpha(&self, alpha: f64) -> f64 {
+        alpha / self.looks().len() as f64
     }
 
     /// Cut of the last analysis, at `n` pairs, after the interim looks below `n`.
-    fn final_cut(&self, n: usize) -> usize {
+    fn final_cut(&self, n: usize, alpha: f64) -> usize {
         match self.spending {
-            Spending::Bonferroni => sign_cut(n, self.interim_alpha()),
+            Spending::Bonferroni => sign_cut(n, self.interim_alpha(alpha)),
             Spending::ExactFinal => {
                 let mut walk = SignWalk::new();
                 for look in self.looks().into_iter().filter(|&l| l < n) {
                     walk.advance(look);
-                    walk.look(sign_cut(look, self.interim_alpha()));
+                    walk.look(sign_cut(look, self.interim_alpha(alpha)));
                 }
                 walk.advance(n);
-                walk.largest_cut_within(self.alpha())
+                walk.largest_cut_within(alpha)
             }
         }
     }
 
-    /// The interval's cut and stated confidence at `n` pairs: an interim look, or the last.
-    fn cut_at(&self, n: usize, last: bool) -> (usize, f64) {
+    /// The interval's cut and stated confidence at `n` pairs, for overall error `alpha`: an
+    /// interim look, or the last.
+    fn cut_at(&self, n: usize, last: bool, alpha: f64) -> (usize, f64) {
         if !last || self.spending == Spending::Bonferroni {
             (
-                sign_cut(n, self.interim_alpha()),
-                1.0 - self.interim_alpha(),
+                sign_cut(n, self.interim_alpha(alpha)),
+                1.0 - self.interim_alpha(alpha),
             )
         } else {
-            match self.final_cut(n) {
-                0 => (0, self.confidence), // no interval: say which confidence it lacked
+            match self.final_cut(n, alpha) {
+                0 => (0, 1.0 - alpha), // no interval: say which confidence it lacked
                 cut => (cut, 1.0 - miss_probability(n, cut)),
             }
         }
@@ -169,7 +190,7 @@ impl StoppingRule {
         looks
             .iter()
             .enumerate()
-            .map(|(i, &n)| self.cut_at(n, i == last).1)
+            .map(|(i, &n)| self.cut_at(n, i == last, self.alpha()).1)
             .collect()
     }
 
@@ -185,8 +206,14 @@ impl StoppingRule {
 
     fn analyse(&self, base: &[f64], head: &[f64], last: bool) -> Result<Estimate, SampleError> {
         check_confidence(self.confidence)?;
-        let (cut, confidence) = self.cut_at(base.len(), last);
-        paired_estimate_with_cut(base, head, cut, confidence)
+        let (cut, confidence) = self.cut_at(base.len(), last, self.alpha());
+        let estimate = paired_estimate_with_cut(base, head, cut, confidence)?;
+        if self.family <= 1 {
+            return Ok(estimate);
+        }
+        let (cut, confidence) = self.cut_at(base.len(), last, self.change_alpha());
+        let strict = paired_estimate_with_cut(base, head, cut, confidence)?;
+        Ok(estimate.with_change_interval(&strict))
     }
 
     /// Given the pairs so far (`base[i]`, `head[i]`: one fork value each, measured back to back,
@@ -240,8 +267,9 @@ impl StoppingRule {
     ///
     /// Deciding needs the interval's half-width below the distance from the median ratio to the
     /// bound it must clear: `-t/10` or `+t/10` for regressed or improved (when the median is at
-    /// least `t / 2` away from no change), or both `-t` and `+t` for unchanged (when it lies
-    /// within them); the easier of the two when both apply. The half-width at a look of `L` pairs with cut `c` is
+    /// least `t / 2` away from no change; the change interval, see [`Self::family`]), or both
+    /// `-t` and `+t` for unchanged (when it lies within them); the easier of the two when both
+    /// apply. The half-width at a look of `L` pairs with cut `c` is
     /// predicted from the order statistic that bounds it, `s * Phi^-1((L + 1 - c - 3/8) /
     /// (L + 1/4))` (Blom's approximation), with `s` the spread of the per-pair log ratios
     /// (1.4826 x their median absolute deviation: robust to stalls and placement modes). The
@@ -266,18 +294,28 @@ impl StoppingRule {
         let half = ((1.0 - threshold / 2.0).ln(), (1.0 + threshold / 2.0).ln());
         let margin = threshold * super::estimate::MARGIN;
         let sure = ((1.0 - margin).ln(), (1.0 + margin).ln());
-        // The widest half-width that still decides, over the verdicts the centre allows.
-        let mut gap = 0.0f64;
+        // The widest half-width that still decides, for each verdict the centre allows: a change
+        // (judged at the change error) and unchanged (at the per-case error).
+        let mut change_gap = 0.0f64;
         if centre <= half.0 {
-            gap = gap.max(sure.0 - centre); // regressed: the upper bound below -t/10
+            change_gap = change_gap.max(sure.0 - centre); // regressed: the upper bound below -t/10
         }
         if centre >= half.1 {
-            gap = gap.max(centre - sure.1); // improved: the lower bound above +t/10
+            change_gap = change_gap.max(centre - sure.1); // improved: the lower bound above +t/10
         }
-        if lo < centre && centre < hi {
-            gap = gap.max((centre - lo).min(hi - centre)); // unchanged: both within +-t
-        }
-        if gap <= 0.0 {
+        let unchanged_gap = if lo < centre && centre < hi {
+            (centre - lo).min(hi - centre) // unchanged: both within +-t
+        } else {
+            0.0
+        };
+        let routes: Vec<(f64, f64)> = [
+            (change_gap, self.change_alpha()),
+            (unchanged_gap, self.alpha()),
+        ]
+        .into_iter()
+        .filter(|&(gap, _)| gap > 0.0)
+        .collect();
+        if routes.is_empty() {
             return Ok(Outlook::Never);
         }
         let needs = |pairs: usize| Outlook::Needs {
@@ -287,17 +325,22 @@ impl StoppingRule {
         let looks = self.looks();
         let last = *looks.last().expect("at least one look");
         for &look in looks.iter().filter(|&&l| l >= n) {
-            let (cut, _) = self.cut_at(look, look == last);
-            if cut == 0 {
-                continue;
-            }
-            let p = (look as f64 + 1.0 - cut as f64 - 0.375) / (look as f64 + 0.25);
-            if spread * normal_quantile(p) < gap {
+            let decides = routes.iter().any(|&(gap, alpha)| {
+                let (cut, _) = self.cut_at(look, look == last, alpha);
+                let p = (look as f64 + 1.0 - cut as f64 - 0.375) / (look as f64 + 0.25);
+                cut > 0 && spread * normal_quantile(p) < gap
+            });
+            if decides {
                 return Ok(needs(look));
             }
         }
-        let z = normal_quantile(1.0 - (1.0 - self.cut_at(last, true).1) / 2.0);
-        let pairs = (z * 1.2533 * spread / gap).powi(2).ceil();
+        let pairs = routes
+            .iter()
+            .map(|&(gap, alpha)| {
+                let z = normal_quantile(1.0 - (1.0 - self.cut_at(last, true, alpha).1) / 2.0);
+                (z * 1.2533 * spread / gap).powi(2).ceil()
+            })
+            .fold(f64::INFINITY, f64::min);
         let floor = n.max(last + 1);
         Ok(needs(if pairs < 1e9 {
             (pairs as usize).max(floor)

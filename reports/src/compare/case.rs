@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::estimate::{
-    Estimate, Method, SampleError, Verdict, independent_estimate, min_forks, paired_estimate,
+    Estimate, Method, SampleError, Verdict, family_confidence, independent_estimate, min_forks,
+    paired_estimate,
 };
 use super::forks::fork_values;
 use super::outcome::{CaseComparison, CompareOptions};
@@ -116,10 +117,18 @@ pub fn compare_cases(
             ));
         }
     }
-    let estimate = match method {
-        Method::Independent => independent_estimate(&bv, &hv, opts.confidence),
-        Method::Paired => paired_estimate(&bv, &hv, opts.confidence),
+    let estimate_at = |confidence: f64| match method {
+        Method::Independent => independent_estimate(&bv, &hv, confidence),
+        Method::Paired => paired_estimate(&bv, &hv, confidence),
     };
+    let change_confidence = family_confidence(opts.confidence, opts.family);
+    let estimate = estimate_at(opts.confidence).and_then(|e| {
+        if change_confidence > opts.confidence {
+            Ok(e.with_change_interval(&estimate_at(change_confidence)?))
+        } else {
+            Ok(e)
+        }
+    });
     match estimate {
         Ok(estimate) => judge_row(&mut row, estimate, opts.confidence),
         Err(e) => row.notes.push(e.to_string()),

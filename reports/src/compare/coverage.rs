@@ -80,7 +80,7 @@ pub struct Rates {
     pub improved: usize,
     pub unchanged: usize,
     pub inconclusive: usize,
-    /// Trials whose MDC came out at or below the threshold, and how many of those regressed.
+    /// Trials whose change MDC came out at or below the threshold, and how many of those regressed.
     pub low_mdc: usize,
     pub low_mdc_regressed: usize,
     /// Sum of forks per side, or pairs, used (see [`Rates::mean_n`]).
@@ -96,7 +96,7 @@ impl Rates {
             self.beyond += usize::from(hi < 1.0 - threshold || lo > 1.0 + threshold);
             self.slower += usize::from(hi < 1.0);
         }
-        if estimate.mdc <= threshold {
+        if estimate.change_mdc() <= threshold {
             self.low_mdc += 1;
             self.low_mdc_regressed += usize::from(verdict == Verdict::Regressed);
         }
@@ -167,15 +167,13 @@ pub fn signed_rank_estimate(base: &[f64], head: &[f64], confidence: f64) -> Esti
     }
     let cut = signed_rank_cut(d.len(), 1.0 - confidence);
     let (centre, interval) = centre_and_interval(&mut walsh, cut);
-    Estimate {
-        method: Method::Paired,
-        ratio: centre.exp(),
-        interval: interval.map(|(lo, hi)| (lo.exp(), hi.exp())),
+    Estimate::from_logs(
+        Method::Paired,
+        centre,
+        interval,
         confidence,
-        mdc: interval.map_or(f64::INFINITY, |(lo, hi)| ((hi - lo) / 2.0).exp() - 1.0),
-        base_samples: d.len(),
-        head_samples: d.len(),
-    }
+        (d.len(), d.len()),
+    )
 }
 
 /// Which estimator and verdict rule a simulation uses: the old ones or the current ones.

@@ -166,10 +166,29 @@ pub struct Estimate {
     /// Values used from base and head: forks (independent) or pairs (paired, equal).
     pub base_samples: usize,
     pub head_samples: usize,
+    /// The interval a `regressed` or `improved` verdict needs, at [`Self::change_confidence`]:
+    /// the same as `interval` when one case is judged alone, wider when a run judges several
+    /// (see [`family_confidence`]).
+    pub change_interval: Option<(f64, f64)>,
+    pub change_confidence: f64,
+}
+
+/// The confidence each of `cases` cases judged together needs for a change verdict, so that a run
+/// where nothing changed calls any case regressed or improved with probability at most
+/// `1 - confidence` (Bonferroni over the cases; the cases of one run share a machine and a
+/// session, so their errors are not independent, and Bonferroni holds whatever their dependence).
+///
+/// Why: at a per-case 99% a 34-case A/A run calls some case changed about one run in seven (the
+/// simulated per-case rate was 0.43%; measured on this VM, 1 false alarm in 340 A/A case
+/// comparisons), and a gate that fails one pull request in seven at random gets ignored.
+/// `unchanged` keeps the per-case interval: a wrong `unchanged` is a missed change, which the
+/// detection rates measure, not a false alarm.
+pub fn family_confidence(confidence: f64, cases: usize) -> f64 {
+    1.0 - (1.0 - confidence) / cases.max(1) as f64
 }
 
 impl Estimate {
-    fn from_logs(
+    pub(crate) fn from_logs(
         method: Method,
         centre: f64,
         interval: Option<(f64, f64)>,
@@ -181,10 +200,28 @@ impl Estimate {
             ratio: centre.exp(),
             interval: interval.map(|(lo, hi)| (lo.exp(), hi.exp())),
             confidence,
-            mdc: interval.map_or(f64::INFINITY, |(lo, hi)| ((hi - lo) / 2.0).exp() - 1.0),
+            mdc: half_width(interval),
             base_samples,
             head_samples,
+            change_interval: interval.map(|(lo, hi)| (lo.exp(), hi.exp())),
+            change_confidence: confidence,
         }
+    }
+
+    /// This estimate with the change interval of `strict` (the same values at a higher
+    /// confidence, see [`family_confidence`]).
+    pub fn with_change_interval(self, strict: &Estimate) -> Self {
+        Estimate {
+            change_interval: strict.interval,
+            change_confidence: strict.confidence,
+            ..self
+        }
+    }
+
+    /// The smallest change a `regressed` or `improved` verdict could have been given for: the
+    /// change interval's half-width as a ratio (equal to `mdc` when one case is judged alone).
+    pub fn change_mdc(&self) -> f64 {
+        half_width(self.change_interval.map(|(lo, hi)| (lo.ln(), hi.ln())))
     }
 
     /// The change as a fraction (`ratio - 1`; -0.1 = 10% slower).
@@ -219,6 +256,10 @@ impl Estimate {
     /// Measured by simulation (module `coverage`) and on this VM (README, "The gate's own
     /// quality, measured").
     ///
+    /// `regressed` and `improved` are judged on [`Self::change_interval`], `unchanged` on
+    /// [`Self::interval`]; they are the same interval unless several cases are judged together
+    /// (see [`family_confidence`]).
+    ///
     /// The interval alone decides significance, whatever its width: the simulations showed the
     /// fork-level and pair-level intervals keep their coverage on heavy-tailed, bimodal and
     /// stalling data. A wide interval still cannot be `unchanged`.
@@ -237,25 +278,42 @@ impl Estimate {
             );
             return (Verdict::Inconclusive, Some(why));
         };
-        if hi < 1.0 - t * MARGIN && self.ratio <= 1.0 - t / 2.0 {
-            (Verdict::Regressed, None)
-        } else if lo > 1.0 + t * MARGIN && self.ratio >= 1.0 + t / 2.0 {
-            (Verdict::Improved, None)
-        } else if lo > 1.0 - t && hi < 1.0 + t {
-            (Verdict::Unchanged, None)
+        let slower = |hi: f64| hi < 1.0 - t * MARGIN && self.ratio <= 1.0 - t / 2.0;
+        let faster = |lo: f64| lo > 1.0 + t * MARGIN && self.ratio >= 1.0 + t / 2.0;
+        if let Some((clo, chi)) = self.change_interval {
+            if slower(chi) {
+                return (Verdict::Regressed, None);
+            }
+            if faster(clo) {
+                return (Verdict::Improved, None);
+            }
+        }
+        let why = if lo > 1.0 - t && hi < 1.0 + t {
+            return (Verdict::Unchanged, None);
+        } else if slower(hi) || faster(lo) {
+            format!(
+                "{} at {} but not at the {} a change verdict needs when several cases are judged",
+                if slower(hi) { "slower" } else { "faster" },
+                super::render::percent_label(self.confidence),
+                super::render::percent_label(self.change_confidence)
+            )
         } else if self.mdc > t {
-            let why = format!(
+            format!(
                 "MDC {} > threshold {}",
                 super::render::mdc_label(self.mdc),
                 super::render::percent_label(t)
-            );
-            (Verdict::Inconclusive, Some(why))
+            )
         } else {
             let side = if lo <= 1.0 - t { "-" } else { "+" };
-            let why = format!("interval crosses {side}{}", super::render::percent_label(t));
-            (Verdict::Inconclusive, Some(why))
-        }
+            format!("interval crosses {side}{}", super::render::percent_label(t))
+        };
+        (Verdict::Inconclusive, Some(why))
     }
+}
+
+/// Half-width of the log interval `[L, U]` as a ratio: `exp((U - L) / 2) - 1`; infinite for none.
+fn half_width(log_interval: Option<(f64, f64)>) -> f64 {
+    log_interval.map_or(f64::INFINITY, |(lo, hi)| ((hi - lo) / 2.0).exp() - 1.0)
 }
 
 /// How far beyond no change, as a fraction of the threshold, an interval must lie to call a

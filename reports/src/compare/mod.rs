@@ -32,7 +32,10 @@ pub use config::{
     ConfigError, ConfigErrorKind, DEFAULT_THRESHOLD, PercentError, ThresholdRule, Thresholds,
     parse_percent,
 };
-pub use estimate::{Estimate, Method, SampleError, Verdict, independent_estimate, paired_estimate};
+pub use estimate::{
+    Estimate, Method, SampleError, Verdict, family_confidence, independent_estimate,
+    paired_estimate,
+};
 pub use forks::fork_values;
 pub use outcome::{CaseComparison, CompareOptions, Comparison, DEFAULT_CONFIDENCE, FailOn};
 pub use render::{render_compare_markdown, render_compare_table};
@@ -128,6 +131,13 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
         map
     };
     let (base_index, head_index) = (index(&base.cases), index(&head.cases));
+    let opts = &CompareOptions {
+        family: base_index
+            .keys()
+            .filter(|k| head_index.contains_key(*k))
+            .count(),
+        ..opts.clone()
+    };
     let mut rows = Vec::new();
     for (i, b) in base.cases.iter().enumerate() {
         let key = b.key();
@@ -161,6 +171,7 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
     Comparison {
         method: Method::Independent,
         confidence: opts.confidence,
+        change_confidence: family_confidence(opts.confidence, opts.family),
         machines_differ,
         notes,
         rows,
@@ -170,6 +181,10 @@ pub fn compare(base: &Results, head: &Results, opts: &CompareOptions) -> Compari
 /// Compares interleaved A/B pairs of cases (fork `k` of each measured back to back), all on one
 /// machine. Each pair's base and head must have the same forks (see [`compare_cases`]).
 pub fn compare_paired(pairs: &[(&Case, &Case)], opts: &CompareOptions) -> Comparison {
+    let opts = &CompareOptions {
+        family: pairs.len(),
+        ..opts.clone()
+    };
     let rows = pairs
         .iter()
         .map(|(b, h)| compare_paired_cases(b, h, opts))
@@ -177,6 +192,7 @@ pub fn compare_paired(pairs: &[(&Case, &Case)], opts: &CompareOptions) -> Compar
     Comparison {
         method: Method::Paired,
         confidence: opts.confidence,
+        change_confidence: family_confidence(opts.confidence, opts.family),
         machines_differ: false,
         notes: Vec::new(),
         rows,

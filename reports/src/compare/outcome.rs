@@ -3,11 +3,9 @@
 use super::config::Thresholds;
 use super::estimate::{Estimate, Method, Verdict};
 
-/// Default two-sided confidence of each case's interval: 99%. A case with no true change is
-/// then called regressed in at most 0.5% of comparisons (the interval must miss the truth on the
-/// low side and lie wholly beyond the threshold). Measured on the simulated shapes (module
-/// `coverage`): A/A intervals beyond +-5% in 0.00-0.04% of comparisons pooled, at most 0.2% for
-/// the noisiest shape at 10 forks; for a 34-case suite, about one false alarm in 70 runs.
+/// Default two-sided confidence: 99% for each case's interval, and for the whole run's change
+/// verdicts together (see [`super::estimate::family_confidence`]): a run where nothing changed
+/// calls any case regressed or improved with probability at most 1%.
 pub const DEFAULT_CONFIDENCE: f64 = 0.99;
 
 /// How to compare: confidence of the intervals and the per-case thresholds.
@@ -16,6 +14,9 @@ pub struct CompareOptions {
     /// Two-sided confidence, in (0, 1).
     pub confidence: f64,
     pub thresholds: Thresholds,
+    /// Cases judged together, for the change verdicts' confidence (default 1; `compare` and
+    /// `compare_paired` set it to the number of cases both sides have).
+    pub family: usize,
 }
 
 impl Default for CompareOptions {
@@ -23,6 +24,7 @@ impl Default for CompareOptions {
         CompareOptions {
             confidence: DEFAULT_CONFIDENCE,
             thresholds: Thresholds::default(),
+            family: 1,
         }
     }
 }
@@ -101,6 +103,9 @@ pub struct Comparison {
     pub method: Method,
     /// Two-sided confidence of the case intervals.
     pub confidence: f64,
+    /// Two-sided confidence of each case's change interval, which `regressed` and `improved`
+    /// need ([`super::estimate::family_confidence`] over the cases compared).
+    pub change_confidence: f64,
     /// Base and head ran on different hardware (see `machine_differences`).
     pub machines_differ: bool,
     /// Run-level remarks: what differs between machines or configurations.
@@ -186,6 +191,7 @@ mod tests {
         let c = Comparison {
             method: Method::Independent,
             confidence: 0.99,
+            change_confidence: 0.99,
             machines_differ: false,
             notes: Vec::new(),
             rows: vec![row(Unchanged, false), row(Inconclusive, false)],

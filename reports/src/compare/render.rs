@@ -53,12 +53,22 @@ fn method_line(c: &Comparison) -> String {
             "paired forks (interleaved A/B): median of per-pair ratios with a sign-test interval"
         }
     };
+    let change = if c.change_confidence > c.confidence {
+        format!(
+            "the same interval at {}, so that a run where nothing changed fails with probability \
+             at most {} however many cases it has",
+            percent_label(c.change_confidence),
+            percent_label(1.0 - c.confidence)
+        )
+    } else {
+        "that interval".to_string()
+    };
     format!(
-        "Change of throughput head/base from {samples}, {} confidence. MDC = half-width of that \
-         interval (smallest change it could tell from none). A case regresses when its whole \
-         interval lies below -threshold/10 and its estimate is at least half the threshold slower; \
-         it is broken when the head failed, hung or did no work \
-         where the base did.",
+        "Change of throughput head/base from {samples}, {} confidence. A case is unchanged when \
+         that interval lies within +-threshold. It regresses when its change interval ({change}) \
+         lies below -threshold/10 and its estimate is at least half the threshold slower; MDC = \
+         half-width of the change interval (the smallest change it could call). It is broken \
+         when the head failed, hung or did no work where the base did.",
         percent_label(c.confidence)
     )
 }
@@ -73,7 +83,7 @@ fn cells(row: &CaseComparison) -> [String; 9] {
             });
             (
                 format!("{} {ci}", signed_percent(e.change())),
-                mdc_label(e.mdc),
+                mdc_label(e.change_mdc()),
             )
         }
         None => (na(), na()),
