@@ -16,7 +16,7 @@ jq -rs '
     (map(select(.mode == "aa"))) as $aa
     | (map(select(.mode == "slower10"))) as $d10
     | (map(select(.mode == "slower5"))) as $d5
-    | "| \(name) | \($aa | length) | \($aa | rate(.verdict == "regressed" or .verdict == "improved" or .verdict == "broken")) | \($aa | map(select(.interval != null)) | rate(covers)) | \($aa | rate(decisive)) | \($aa | map(.mdc) | med | pct) | \($d10 | rate(.verdict == "regressed")) | \($d10 | map(.ratio | select(. != null) - 1) | med | pct) | \($d5 | rate(.verdict == "regressed")) | \($d5 | map(select(.mdc != null and .mdc <= 0.05)) | rate(.verdict == "regressed")) | \($d5 | rate(.verdict != "unchanged")) | \($d5 | map(.ratio | select(. != null) - 1) | med | pct) |";
+    | "| \(name) | \($aa | length) | \($aa | rate(.verdict == "regressed" or .verdict == "improved" or .verdict == "broken")) | \($aa | map(select(.interval != null)) | rate(covers)) | \($aa | rate(decisive)) | \($aa | map(.change_mdc // .mdc) | med | pct) | \($d10 | rate(.verdict == "regressed")) | \($d10 | map(.ratio | select(. != null) - 1) | med | pct) | \($d5 | rate(.verdict == "regressed")) | \($d5 | map(select((.change_mdc // .mdc) != null and (.change_mdc // .mdc) <= 0.05)) | rate(.verdict == "regressed")) | \($d5 | rate(.verdict != "unchanged")) | \($d5 | map(.ratio | select(. != null) - 1) | med | pct) |";
   "| family@threads | A/A cases | false alarms | coverage | decisive | A/A MDC (median) | 10%: detected | 10%: measured change | 5%: detected | 5%: detected where MDC <= 5% | 5%: not called unchanged | 5%: measured change |",
   "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   (group_by(group) | .[] | line(.[0] | group)),
