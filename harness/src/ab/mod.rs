@@ -321,9 +321,10 @@ fn report(
                 humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
             ),
             format!(
-                "regressed and improved need the change interval: looks at {} confidence each, \
-                 {} over all looks, so that a run of {} case(s) where nothing changed fails with \
-                 probability at most {}",
+                "regressed and improved need the change interval: looks at {:?} pairs at {} \
+                 confidence each, {} over all looks, so that a run of {} case(s) where nothing \
+                 changed calls any case regressed or improved with probability at most {}",
+                rule.change_looks(),
                 rule.change_rule()
                     .look_confidences()
                     .iter()

@@ -114,17 +114,40 @@ pub enum Outlook {
 }
 
 impl StoppingRule {
-    /// The pair counts at which the rule looks, ascending (`first_look * 2^k`, capped at `max_pairs`).
+    /// The pair counts at which the per-case route (`unchanged`) looks, ascending
+    /// (`first_look * 2^k`, capped at `max_pairs`).
     pub fn looks(&self) -> Vec<usize> {
-        let first = self.first_look.max(1);
-        let mut looks = Vec::new();
-        let mut n = first;
-        while n < self.max_pairs {
-            looks.push(n);
-            n *= 2;
+        self.looks_for(self.alpha())
+    }
+
+    /// The pair counts at which the change route (`regressed`, `improved`) looks: the same
+    /// doubling schedule, starting where its interim share of the family's error first allows an
+    /// interval (15 pairs for 34 cases: 10 pairs cannot reach 99.99%), so no look is wasted.
+    pub fn change_looks(&self) -> Vec<usize> {
+        self.looks_for(self.change_alpha())
+    }
+
+    /// Doubling looks from the first pair count at which a sign-test interval exists at
+    /// `alpha` / (number of looks), and at least `first_look`.
+    fn looks_for(&self, alpha: f64) -> Vec<usize> {
+        let schedule = |first: usize| {
+            let mut looks = Vec::new();
+            let mut n = first;
+            while n < self.max_pairs {
+                looks.push(n);
+                n *= 2;
+            }
+            looks.push(self.max_pairs.max(first));
+            looks
+        };
+        let mut first = self.first_look.max(1);
+        loop {
+            let looks = schedule(first);
+            if first >= self.max_pairs || sign_cut(first, alpha / looks.len() as f64) > 0 {
+                return looks;
+            }
+            first += 1;
         }
-        looks.push(self.max_pairs.max(first));
-        looks
     }
 
     fn alpha(&self) -> f64 {
@@ -147,7 +170,7 @@ impl StoppingRule {
 
     /// Error of one interim look at overall error `alpha`: the Bonferroni share.
     fn interim_alpha(&self, alpha: f64) -> f64 {
-        alpha / self.looks().len() as f64
+        alpha / self.looks_for(alpha).len() as f64
     }
 
     /// Cut of the last analysis, at `n` pairs, after the interim looks below `n`.
@@ -156,7 +179,7 @@ impl StoppingRule {
             Spending::Bonferroni => sign_cut(n, self.interim_alpha(alpha)),
             Spending::ExactFinal => {
                 let mut walk = SignWalk::new();
-                for look in self.looks().into_iter().filter(|&l| l < n) {
+                for look in self.looks_for(alpha).into_iter().filter(|&l| l < n) {
                     walk.advance(look);
                     walk.look(sign_cut(look, self.interim_alpha(alpha)));
                 }
@@ -218,7 +241,9 @@ impl StoppingRule {
 
     /// Given the pairs so far (`base[i]`, `head[i]`: one fork value each, measured back to back,
     /// units/s) and the case's threshold (fraction), whether to sample more or stop. Call after
-    /// every pair: between looks it only says how many pairs to collect next.
+    /// every pair: between looks it only says how many pairs to collect next. At a look of the
+    /// per-case route only `unchanged` can decide, at a look of the change route only
+    /// `regressed` or `improved`, so each route's error is spent on its own looks only.
     pub fn step(&self, base: &[f64], head: &[f64], threshold: f64) -> Result<Step, SampleError> {
         if base.len() != head.len() {
             return Err(SampleError::Unpaired {
@@ -227,26 +252,30 @@ impl StoppingRule {
             });
         }
         let n = base.len();
-        let looks = self.looks();
-        if !looks.contains(&n) && n < self.max_pairs {
-            let until = looks
-                .iter()
-                .copied()
-                .find(|&l| l > n)
-                .unwrap_or(self.max_pairs);
-            return Ok(Step::NeedMore { until });
-        }
         let last = n >= self.max_pairs;
+        let (case_looks, change_looks) = (self.looks(), self.change_looks());
+        let next = case_looks
+            .iter()
+            .chain(&change_looks)
+            .copied()
+            .filter(|&l| l > n)
+            .min()
+            .unwrap_or(self.max_pairs);
+        let (case_look, change_look) = (
+            last || case_looks.contains(&n),
+            last || change_looks.contains(&n),
+        );
+        if !case_look && !change_look {
+            return Ok(Step::NeedMore { until: next });
+        }
         let estimate = self.analyse(base, head, last)?;
-        let verdict = estimate.verdict(threshold);
+        let (verdict, _) = estimate.judge_routes(threshold, change_look, case_look);
         Ok(match verdict {
             Verdict::Regressed | Verdict::Improved | Verdict::Unchanged => {
                 Step::Decided { verdict, estimate }
             }
             _ if last => Step::Exhausted { estimate },
-            _ => Step::NeedMore {
-                until: looks.iter().copied().find(|&l| l > n).unwrap_or(n),
-            },
+            _ => Step::NeedMore { until: next },
         })
     }
 
@@ -308,12 +337,12 @@ impl StoppingRule {
         } else {
             0.0
         };
-        let routes: Vec<(f64, f64)> = [
-            (change_gap, self.change_alpha()),
-            (unchanged_gap, self.alpha()),
+        let routes: Vec<(f64, f64, Vec<usize>)> = [
+            (change_gap, self.change_alpha(), self.change_looks()),
+            (unchanged_gap, self.alpha(), self.looks()),
         ]
         .into_iter()
-        .filter(|&(gap, _)| gap > 0.0)
+        .filter(|(gap, _, _)| *gap > 0.0)
         .collect();
         if routes.is_empty() {
             return Ok(Outlook::Never);
@@ -322,22 +351,25 @@ impl StoppingRule {
             pairs,
             more: pairs - n,
         };
-        let looks = self.looks();
-        let last = *looks.last().expect("at least one look");
-        for &look in looks.iter().filter(|&&l| l >= n) {
-            let decides = routes.iter().any(|&(gap, alpha)| {
-                let (cut, _) = self.cut_at(look, look == last, alpha);
+        let last = self.max_pairs;
+        let mut soonest: Option<usize> = None;
+        for (gap, alpha, looks) in &routes {
+            for &look in looks.iter().filter(|&&l| l >= n) {
+                let (cut, _) = self.cut_at(look, look >= last, *alpha);
                 let p = (look as f64 + 1.0 - cut as f64 - 0.375) / (look as f64 + 0.25);
-                cut > 0 && spread * normal_quantile(p) < gap
-            });
-            if decides {
-                return Ok(needs(look));
+                if cut > 0 && spread * normal_quantile(p) < *gap {
+                    soonest = Some(soonest.map_or(look, |s| s.min(look)));
+                    break;
+                }
             }
+        }
+        if let Some(look) = soonest {
+            return Ok(needs(look));
         }
         let pairs = routes
             .iter()
-            .map(|&(gap, alpha)| {
-                let z = normal_quantile(1.0 - (1.0 - self.cut_at(last, true, alpha).1) / 2.0);
+            .map(|(gap, alpha, _)| {
+                let z = normal_quantile(1.0 - (1.0 - self.cut_at(last, true, *alpha).1) / 2.0);
                 (z * 1.2533 * spread / gap).powi(2).ceil()
             })
             .fold(f64::INFINITY, f64::min);

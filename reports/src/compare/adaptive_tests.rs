@@ -23,7 +23,36 @@ fn schedule_doubles_and_spends_what_bonferroni_leaves_at_the_last_look() {
         max_pairs: 30,
         ..rule
     };
-    assert_eq!(odd.looks(), vec![5, 10, 20, 30]);
+    // 5 pairs cannot give a 99.75% sign interval (nor 9 one at 99.67%): the first look moves
+    // to the first count that can.
+    assert_eq!(odd.looks(), vec![10, 20, 30]);
+}
+
+#[test]
+fn the_change_route_looks_from_where_the_familys_error_allows_an_interval() {
+    let one = StoppingRule::default();
+    assert_eq!(one.change_looks(), one.looks());
+    let suite = StoppingRule { family: 34, ..one };
+    // 1% / 34 over 4 looks is 0.0074% per look: 15 pairs are the fewest whose [min, max]
+    // interval reaches it (2 / 2^15 = 0.0061%).
+    assert_eq!(suite.change_looks(), vec![15, 30, 60, 80]);
+    assert_eq!(suite.looks(), vec![10, 20, 40, 80]);
+    // At 10 pairs only `unchanged` may decide; a clear slowdown waits for the change look.
+    let base = vec![100.0; 10];
+    let slow: Vec<f64> = (0..10).map(|i| 80.0 + f64::from(i) * 0.01).collect();
+    assert_eq!(
+        suite.step(&base, &slow, 0.05).unwrap(),
+        Step::NeedMore { until: 15 }
+    );
+    let base = vec![100.0; 15];
+    let slow: Vec<f64> = (0..15).map(|i| 80.0 + f64::from(i) * 0.01).collect();
+    assert!(matches!(
+        suite.step(&base, &slow, 0.05).unwrap(),
+        Step::Decided {
+            verdict: Verdict::Regressed,
+            ..
+        }
+    ));
 }
 
 #[test]

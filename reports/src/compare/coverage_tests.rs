@@ -426,8 +426,8 @@ fn judged_as_a_family_a_suite_still_catches_its_slowdowns() {
     // family's stricter change intervals: a regression needs 20 pairs, and the harsh simulated
     // shapes (8-9% process effects, +60% modes, 3-5% stalls, 20% sample noise) are caught less
     // often than case by case (README, "The gate's own quality"). Measured here: -10% caught in
-    // 236 of 340 (every quiet and bimodal case); -5% caught in 68 of the 72 cases whose change
-    // MDC came out at or below 5%.
+    // 229 of 340 (every quiet case); -5% caught in 48 of the 50 cases whose change MDC came out
+    // at or below 5%.
     let (ten, _) = suite(0.90, 34, 10, 34, 7000);
     let (five, _) = suite(0.95, 34, 10, 34, 9000);
     eprintln!("-10%: {ten:?}\n-5%: {five:?}");

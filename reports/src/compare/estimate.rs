@@ -264,6 +264,17 @@ impl Estimate {
     /// fork-level and pair-level intervals keep their coverage on heavy-tailed, bimodal and
     /// stalling data. A wide interval still cannot be `unchanged`.
     pub fn judge(&self, threshold: f64) -> (Verdict, Option<String>) {
+        self.judge_routes(threshold, true, true)
+    }
+
+    /// [`Self::judge`] with only some verdicts allowed: `change` for `regressed` and `improved`,
+    /// `unchanged` for `unchanged` (a sequential rule looks at each route on its own schedule).
+    pub(crate) fn judge_routes(
+        &self,
+        threshold: f64,
+        change: bool,
+        unchanged: bool,
+    ) -> (Verdict, Option<String>) {
         let t = threshold;
         let Some((lo, hi)) = self.interval else {
             let alpha = 1.0 - self.confidence;
@@ -280,7 +291,7 @@ impl Estimate {
         };
         let slower = |hi: f64| hi < 1.0 - t * MARGIN && self.ratio <= 1.0 - t / 2.0;
         let faster = |lo: f64| lo > 1.0 + t * MARGIN && self.ratio >= 1.0 + t / 2.0;
-        if let Some((clo, chi)) = self.change_interval {
+        if let Some((clo, chi)) = self.change_interval.filter(|_| change) {
             if slower(chi) {
                 return (Verdict::Regressed, None);
             }
@@ -288,7 +299,7 @@ impl Estimate {
                 return (Verdict::Improved, None);
             }
         }
-        let why = if lo > 1.0 - t && hi < 1.0 + t {
+        let why = if lo > 1.0 - t && hi < 1.0 + t && unchanged {
             return (Verdict::Unchanged, None);
         } else if slower(hi) || faster(lo) {
             format!(
