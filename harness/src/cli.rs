@@ -45,6 +45,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
     Ab(AbArgs),
+    /// Show the CPU (and physical core) each thread would be pinned to, without running anything.
+    Plan(PlanArgs),
     /// Print a shell completion script, e.g. `contend completions bash > ~/.local/share/bash-completion/completions/contend`.
     Completions {
         /// The shell to complete for.
@@ -70,6 +72,24 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Thread counts, as for `run` [default: 1, 2, 4, ... up to the CPUs available, and that maximum].
+    #[arg(long, short = 't', value_name = "SPEC")]
+    pub threads: Option<String>,
+    /// The placement to show.
+    #[arg(long, value_enum, default_value_t = Placement::CoresFirst)]
+    pub placement: Placement,
+    /// A sysfs root to read instead of this machine (`/sys`, or a tree laid out like it, such as
+    /// harness/tests/fixtures/sysfs/intel-2s); its cgroup cpuset (fs/cgroup/cpuset.cpus.effective)
+    /// limits the CPUs. Without it: this machine's topology and this process's affinity mask.
+    #[arg(long, value_name = "DIR")]
+    pub sysfs: Option<PathBuf>,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
     /// Results of the baseline (e.g. the main branch).
     #[arg(value_name = "BASE.json")]
@@ -80,7 +100,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub gate: GateArgs,
     /// The files hold interleaved A/B samples aligned pair by pair (e.g. `contend ab`'s
-    /// ab-base.json and ab-head.json): compare per pair (Wilcoxon signed-rank).
+    /// ab-base.json and ab-head.json): compare per pair (sign-test interval).
     #[arg(long)]
     pub paired: bool,
 }
@@ -100,7 +120,7 @@ pub struct RunArgs {
     #[arg(long, short = 't', value_name = "SPEC")]
     pub threads: Option<String>,
     /// How threads map to CPUs.
-    #[arg(long, value_enum, default_value_t = Placement::Compact)]
+    #[arg(long, value_enum, default_value_t = Placement::CoresFirst)]
     pub placement: Placement,
     /// Timed samples per case [default: 10, --quick: 5].
     #[arg(long, value_name = "N")]

@@ -21,6 +21,7 @@ pub mod output;
 pub mod overhead;
 pub mod pin;
 pub mod plan;
+pub mod plan_cmd;
 pub mod proof;
 pub mod report_cmd;
 pub mod run;
@@ -80,6 +81,7 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
         Some(Command::Report(args)) => report_cmd::report(&args),
         Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
         Some(Command::Ab(args)) => ab::ab(&args, argv),
+        Some(Command::Plan(args)) => plan_cmd::plan(&args),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "contend", &mut std::io::stdout());

@@ -64,7 +64,7 @@ pub fn measure(
         variant,
         threads: 1,
         placement: if cpu.is_some() {
-            Placement::Compact
+            Placement::CoresFirst
         } else {
             Placement::None
         },

@@ -118,7 +118,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         let overhead_order = cpu_order(
             &results.machine.topology,
             &available,
-            crate::topology::Placement::Compact,
+            crate::topology::Placement::CoresFirst,
         );
         results.overhead = crate::overhead::measure(
             &overhead_order,
@@ -219,6 +219,8 @@ fn measure_in_process(
         if let Some(f) = fault {
             f.apply(&mut case);
         }
+        case.cores_requested =
+            crate::topology::physical_cores(&results.machine.topology, &case.cpus_requested);
         bar.suspend(|| {
             eprintln!(
                 "{:<32} {:>10} {}/s  {}",

@@ -2,14 +2,19 @@
 
 use std::path::Path;
 
-use contend_reports::schema::CpuTopology;
+use contend_reports::schema::{CoreId, CpuTopology};
 
 /// How a case's threads are mapped to CPUs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Placement {
-    /// Fill cores in order, SMT siblings next to each other (threads share caches).
-    Compact,
-    /// One thread per core across packages first, SMT siblings last (threads share least).
+    /// One CPU per physical core first, package by package; SMT siblings only after every core
+    /// has one (the default: the 1 -> 2 thread step measures two cores, not hyper-threading).
+    CoresFirst,
+    /// SMT siblings adjacent: a core's hardware threads before the next core, so threads share
+    /// L1/L2 (called `compact` before; that name still works).
+    #[value(alias = "compact")]
+    SiblingsFirst,
+    /// One thread per core alternating packages, SMT siblings last (threads share least).
     Spread,
     /// No pinning: the OS decides.
     None,
@@ -18,7 +23,8 @@ pub enum Placement {
 impl Placement {
     pub fn name(self) -> &'static str {
         match self {
-            Placement::Compact => "compact",
+            Placement::CoresFirst => "cores-first",
+            Placement::SiblingsFirst => "siblings-first",
             Placement::Spread => "spread",
             Placement::None => "none",
         }
@@ -123,37 +129,51 @@ pub fn cpu_order(
             })
     };
     let cpus: Vec<CpuTopology> = available.iter().map(|&c| info(c)).collect();
-    match placement {
-        Placement::None => Vec::new(),
-        Placement::Compact => {
-            let mut v = cpus;
-            v.sort_by_key(|t| (t.package, t.core, t.cpu));
-            v.into_iter().map(|t| t.cpu).collect()
-        }
-        Placement::Spread => {
-            // Rank each CPU: its SMT index within its core, and its core's rank within its package.
-            let mut ranked: Vec<(usize, usize, usize, usize)> = cpus
-                .iter()
-                .map(|t| {
-                    let smt = t
-                        .siblings
-                        .iter()
-                        .filter(|&&s| s < t.cpu && available.contains(&s))
-                        .count();
-                    let mut cores_before: Vec<usize> = cpus
-                        .iter()
-                        .filter(|o| o.package == t.package && o.core < t.core)
-                        .map(|o| o.core)
-                        .collect();
-                    cores_before.sort_unstable();
-                    cores_before.dedup();
-                    (smt, cores_before.len(), t.package, t.cpu)
-                })
-                .collect();
-            ranked.sort_unstable();
-            ranked.into_iter().map(|r| r.3).collect()
-        }
-    }
+    // Rank each CPU: its SMT index within its core (counting available siblings only), and its
+    // core's rank within its package.
+    let rank = |t: &CpuTopology| {
+        let smt = t
+            .siblings
+            .iter()
+            .filter(|&&s| s < t.cpu && available.contains(&s))
+            .count();
+        let mut cores_before: Vec<usize> = cpus
+            .iter()
+            .filter(|o| o.package == t.package && o.core < t.core)
+            .map(|o| o.core)
+            .collect();
+        cores_before.sort_unstable();
+        cores_before.dedup();
+        (smt, cores_before.len())
+    };
+    let mut keys: Vec<(usize, usize, usize, usize)> = cpus
+        .iter()
+        .filter_map(|t| {
+            let (smt, core_rank) = rank(t);
+            match placement {
+                Placement::CoresFirst => Some((smt, t.package, core_rank, t.cpu)),
+                Placement::SiblingsFirst => Some((t.package, core_rank, smt, t.cpu)),
+                Placement::Spread => Some((smt, core_rank, t.package, t.cpu)),
+                Placement::None => None,
+            }
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|k| k.3).collect()
+}
+
+/// The physical core (package, core id) of each pinned CPU in `cpus` (None where unpinned or
+/// unknown to `topology`).
+pub fn physical_cores(topology: &[CpuTopology], cpus: &[Option<usize>]) -> Vec<Option<CoreId>> {
+    cpus.iter()
+        .map(|cpu| {
+            let t = topology.iter().find(|t| Some(t.cpu) == *cpu)?;
+            Some(CoreId {
+                package: t.package,
+                core: t.core,
+            })
+        })
+        .collect()
 }
 
 /// CPUs for `count` threads: round-robin over `order`, or `None` (unpinned) when `order` is empty.
@@ -163,103 +183,45 @@ pub fn assign(order: &[usize], count: usize) -> Vec<Option<usize>> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Writes a fake `/sys/devices/system/cpu` with `packages` x `cores` x `smt`, numbered as Linux
-    /// does on x86: first threads of every core first (package by package), then the siblings.
-    fn fixture(packages: usize, cores: usize, smt: usize) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let per_smt = packages * cores;
-        let total = per_smt * smt;
-        std::fs::write(dir.path().join("online"), format!("0-{}\n", total - 1)).unwrap();
-        for cpu in 0..total {
-            let rest = cpu % per_smt;
-            let (pkg, core) = (rest / cores, rest % cores);
-            let siblings: Vec<String> =
-                (0..smt).map(|s| (s * per_smt + rest).to_string()).collect();
-            let topo = dir.path().join(format!("cpu{cpu}/topology"));
-            std::fs::create_dir_all(&topo).unwrap();
-            std::fs::write(topo.join("physical_package_id"), format!("{pkg}\n")).unwrap();
-            // Real core ids are often sparse; use 2*core to prove only the order matters.
-            std::fs::write(topo.join("core_id"), format!("{}\n", core * 2)).unwrap();
-            std::fs::write(topo.join("thread_siblings_list"), siblings.join(",") + "\n").unwrap();
-        }
-        dir
-    }
-
-    #[test]
-    fn cpu_lists_parse_ranges_and_singles() {
-        assert_eq!(
-            parse_cpu_list("0-3,8,10-11\n").unwrap(),
-            vec![0, 1, 2, 3, 8, 10, 11]
-        );
-        assert_eq!(parse_cpu_list("5").unwrap(), vec![5]);
-        assert!(parse_cpu_list("3-1").is_err());
-        assert!(parse_cpu_list("a").is_err());
-    }
-
-    #[test]
-    fn reads_a_two_package_smt_machine() {
-        let sys = fixture(2, 4, 2);
-        let topo = read_topology(sys.path());
-        assert_eq!(topo.len(), 16);
-        assert_eq!(count_cores_and_packages(&topo), (8, 2));
-        let cpu9 = &topo[9];
-        assert_eq!(
-            (cpu9.package, cpu9.core, cpu9.siblings.clone()),
-            (0, 2, vec![1, 9])
-        );
-    }
-
-    #[test]
-    fn compact_fills_a_core_with_its_siblings_first() {
-        let sys = fixture(2, 4, 2);
-        let topo = read_topology(sys.path());
-        let all: Vec<usize> = (0..16).collect();
-        let order = cpu_order(&topo, &all, Placement::Compact);
-        assert_eq!(&order[..6], &[0, 8, 1, 9, 2, 10]);
-        assert_eq!(order.len(), 16);
-    }
-
-    #[test]
-    fn spread_alternates_packages_and_leaves_siblings_last() {
-        let sys = fixture(2, 4, 2);
-        let topo = read_topology(sys.path());
-        let all: Vec<usize> = (0..16).collect();
-        let order = cpu_order(&topo, &all, Placement::Spread);
-        assert_eq!(&order[..8], &[0, 4, 1, 5, 2, 6, 3, 7]);
-        assert_eq!(&order[8..], &[8, 12, 9, 13, 10, 14, 11, 15]);
-    }
-
-    #[test]
-    fn placement_respects_the_affinity_mask() {
-        let sys = fixture(2, 4, 2);
-        let topo = read_topology(sys.path());
-        // As under `taskset -c 1,4,9`: cpu 9 is 1's sibling, so spread uses it last.
-        let order = cpu_order(&topo, &[1, 4, 9], Placement::Spread);
-        assert_eq!(order, vec![1, 4, 9]);
-        assert_eq!(
-            cpu_order(&topo, &[1, 4, 9], Placement::Compact),
-            vec![1, 9, 4]
-        );
-    }
-
-    #[test]
-    fn more_threads_than_cpus_wrap_around_and_none_is_unpinned() {
-        assert_eq!(assign(&[0, 1], 3), vec![Some(0), Some(1), Some(0)]);
-        assert_eq!(assign(&[], 2), vec![None, None]);
-    }
-
-    #[test]
-    fn missing_sysfs_degrades_to_flat_cores() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("cpu0")).unwrap();
-        std::fs::create_dir_all(dir.path().join("cpu1")).unwrap();
-        let topo = read_topology(dir.path());
-        assert_eq!(topo.len(), 2);
-        assert_eq!(count_cores_and_packages(&topo), (2, 1));
-        assert_eq!(cpu_order(&topo, &[0, 1], Placement::Spread), vec![0, 1]);
-    }
+/// A machine's CPUs as a sysfs tree describes them: topology of the online CPUs, and the CPUs a
+/// process may use (online, within the cgroup's cpuset when the tree has one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SysTree {
+    pub topology: Vec<CpuTopology>,
+    pub available: Vec<usize>,
 }
+
+/// Reads the sysfs root `sys` (`/sys`, or a fixture tree laid out like it):
+/// `devices/system/cpu` for the online CPUs and their topology, and the cgroup v2 cpuset
+/// `fs/cgroup/cpuset.cpus.effective` when present. Errors when `sys` has no `devices/system/cpu`
+/// or a CPU list there is malformed.
+pub fn read_tree(sys: &Path) -> Result<SysTree, String> {
+    let cpu_dir = sys.join("devices/system/cpu");
+    if !cpu_dir.is_dir() {
+        return Err(format!(
+            "{}: not a sysfs tree (no devices/system/cpu inside)",
+            sys.display()
+        ));
+    }
+    let topology = read_topology(&cpu_dir);
+    let cpuset_file = sys.join("fs/cgroup/cpuset.cpus.effective");
+    let cpuset = match std::fs::read_to_string(&cpuset_file) {
+        Ok(text) => {
+            Some(parse_cpu_list(&text).map_err(|e| format!("{}: {e}", cpuset_file.display()))?)
+        }
+        Err(_) => None,
+    };
+    let available = topology
+        .iter()
+        .map(|t| t.cpu)
+        .filter(|cpu| cpuset.as_ref().is_none_or(|set| set.contains(cpu)))
+        .collect();
+    Ok(SysTree {
+        topology,
+        available,
+    })
+}
+
+#[cfg(test)]
+#[path = "topology_tests.rs"]
+mod tests;

@@ -155,7 +155,7 @@ fn ab_against_itself_writes_aligned_results_the_report_renders() {
         .arg(dir.path().join("ab.md"))
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("counter/sharded@1/compact"))
+        .stdout(predicate::str::contains("counter/sharded@1/cores-first"))
         .stdout(predicate::str::contains("MDC"));
     let base = read_results(&out.join("ab-base.json")).unwrap();
     let head = read_results(&out.join("ab-head.json")).unwrap();
@@ -241,9 +241,9 @@ fn the_readme_gate_config_parses_and_every_rule_matches_a_case() {
     // Every rule sets some real case's threshold (no pattern naming a variant that does not exist).
     let keys: Vec<String> = contend_workloads::catalog()
         .flat_map(|v| {
-            [1, 2, 4]
-                .into_iter()
-                .flat_map(move |t| ["compact", "spread"].map(|p| format!("{}@{t}/{p}", v.name)))
+            [1, 2, 4].into_iter().flat_map(move |t| {
+                ["cores-first", "siblings-first", "spread"].map(|p| format!("{}@{t}/{p}", v.name))
+            })
         })
         .collect();
     for rule in &config.rules {

@@ -63,23 +63,68 @@ pub struct Series<'a> {
     pub cases: Vec<&'a Case>,
 }
 
+/// Threads a case keeps busy: its workers and its helpers (an actor's owner, a submitter...).
+pub fn threads_used(case: &Case) -> usize {
+    case.threads + case.helper_threads
+}
+
+/// A speedup from a series' baseline case to one of its later cases.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speedup {
+    /// Worker threads of the baseline (1 unless the 1-thread case runs another algorithm).
+    pub base_threads: usize,
+    pub threads: usize,
+    /// `X(threads) / X(base_threads)`.
+    pub speedup: f64,
+    /// `speedup / (threads used at threads / threads used at base)`, threads used = workers +
+    /// helpers: the fraction of linear scaling in the CPUs actually kept busy.
+    pub efficiency: f64,
+}
+
 impl Series<'_> {
     /// Throughput at `threads` in displayed units (median, min, max).
     pub fn at(&self, threads: usize) -> Option<&Case> {
         self.cases.iter().copied().find(|c| c.threads == threads)
     }
 
-    /// `X(N) / X(1)` at the series' largest thread count; `None` without a one-thread case.
-    pub fn speedup(&self) -> Option<(usize, f64)> {
-        let one = self.at(1)?.throughput.median;
-        let last = self.cases.last()?;
-        (one > 0.0).then(|| (last.threads, last.throughput.median / one))
+    /// The cases scaling is judged on: not oversubscribed (time-sharing is not scaling), and
+    /// from the first case that may anchor a speedup ([`Case::scaling_baseline`]) on.
+    pub fn scaling_cases(&self) -> Vec<&Case> {
+        self.cases
+            .iter()
+            .copied()
+            .filter(|c| !c.oversubscribed)
+            .skip_while(|c| !c.scaling_baseline)
+            .collect()
     }
 
-    /// USL fit on the series' medians.
+    /// Speedup and efficiency from the series' baseline to its largest scaling case; `None`
+    /// with fewer than two scaling cases.
+    pub fn speedup(&self) -> Option<Speedup> {
+        let cases = self.scaling_cases();
+        self.speedup_to(cases.last()?)
+    }
+
+    /// Speedup and efficiency from the series' baseline to `case`.
+    pub fn speedup_to(&self, case: &Case) -> Option<Speedup> {
+        let cases = self.scaling_cases();
+        let base = cases.first()?;
+        let x = base.throughput.median;
+        (x > 0.0 && case.threads > base.threads).then(|| {
+            let speedup = case.throughput.median / x;
+            Speedup {
+                base_threads: base.threads,
+                threads: case.threads,
+                speedup,
+                efficiency: speedup * threads_used(base) as f64 / threads_used(case) as f64,
+            }
+        })
+    }
+
+    /// USL fit on the medians of the scaling cases, against worker threads.
     pub fn usl(&self) -> Result<UslFit, UslError> {
         let points: Vec<(f64, f64)> = self
-            .cases
+            .scaling_cases()
             .iter()
             .map(|c| (c.threads as f64, c.throughput.median))
             .collect();
@@ -131,45 +176,50 @@ pub fn series<'a>(run: &'a Results, family: &str) -> Vec<Series<'a>> {
 #[derive(Debug, Clone)]
 pub struct FamilySummary<'a> {
     pub family: String,
-    /// Highest thread count with a trustworthy case.
-    pub max_threads: usize,
-    /// Fastest correct (not deliberately racy) case at `max_threads`.
+    /// The most threads in use (workers + helpers) of any candidate case: trustworthy, not
+    /// deliberately racy, not oversubscribed. Every figure below compares cases at this count, so
+    /// 2 workers are never compared with 2 workers plus a helper time-sharing 2 CPUs.
+    pub threads_used: usize,
+    /// Fastest candidate case using `threads_used` threads.
     pub best: Option<&'a Case>,
     pub best_shared: Option<&'a Case>,
     pub best_message: Option<&'a Case>,
-    /// `X(max) / X(1)` of the best case's series.
-    pub speedup: Option<f64>,
+    /// From the best case's series baseline to the best case.
+    pub speedup: Option<Speedup>,
 }
 
 impl FamilySummary<'_> {
-    /// Best shared-memory throughput over best message-passing throughput at `max_threads`.
+    /// Best shared-memory throughput over best message-passing throughput at `threads_used`.
     pub fn shared_over_message(&self) -> Option<f64> {
         Some(self.best_shared?.throughput.median / self.best_message?.throughput.median)
-    }
-
-    /// Parallel efficiency, `speedup / threads`.
-    pub fn efficiency(&self) -> Option<f64> {
-        Some(self.speedup? / self.max_threads as f64)
     }
 }
 
 /// Summarises `family` in `run`.
 pub fn family_summary<'a>(run: &'a Results, family: &str) -> FamilySummary<'a> {
     let all = series(run, family);
-    let max_threads = all
+    let candidates = |s: &Series<'a>| -> Vec<&'a Case> {
+        s.cases
+            .iter()
+            .copied()
+            .filter(|c| !s.expected_race && !c.oversubscribed)
+            .collect()
+    };
+    let used = all
         .iter()
-        .filter_map(|s| s.cases.last())
-        .map(|c| c.threads)
+        .flat_map(&candidates)
+        .map(threads_used)
         .max()
         .unwrap_or(0);
     let at_max: Vec<(usize, &'a Case)> = all
         .iter()
         .enumerate()
-        .filter(|(_, s)| !s.expected_race)
         .filter_map(|(i, s)| {
             Some((
                 i,
-                s.cases.iter().copied().find(|c| c.threads == max_threads)?,
+                candidates(s)
+                    .into_iter()
+                    .find(|&c| threads_used(c) == used)?,
             ))
         })
         .collect();
@@ -183,11 +233,11 @@ pub fn family_summary<'a>(run: &'a Results, family: &str) -> FamilySummary<'a> {
     let best = fastest(None);
     FamilySummary {
         family: family.to_string(),
-        max_threads,
+        threads_used: used,
         best: best.map(|b| b.1),
         best_shared: fastest(Some(SHARED_MEMORY)).map(|b| b.1),
         best_message: fastest(Some(MESSAGE_PASSING)).map(|b| b.1),
-        speedup: best.and_then(|(i, _)| all[i].speedup()).map(|(_, x)| x),
+        speedup: best.and_then(|(i, c)| all[i].speedup_to(c)),
     }
 }
 

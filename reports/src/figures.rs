@@ -51,12 +51,13 @@ impl Colours {
     }
 }
 
-/// Markers tell placements apart in single-run charts: compact circle, spread square, none (unpinned) cross.
+/// Markers tell placements apart in single-run charts: cores-first (and the older `compact`)
+/// circle, spread square, none (unpinned) cross, siblings-first triangle.
 fn placement_marker(s: &Series<'_>) -> Marker {
     match s.placement.as_str() {
         "spread" => Marker::Square,
         "none" => Marker::Cross,
-        "compact" => Marker::Circle,
+        "cores-first" | "compact" => Marker::Circle,
         _ => Marker::Triangle,
     }
 }
@@ -240,12 +241,20 @@ pub fn speedup(run: &Results, family: &str) -> Option<Figure> {
     let mut lines = Vec::new();
     let mut notes = Vec::new();
     for s in series.iter().filter(|s| !s.cases.is_empty()) {
-        let Some(one) = s.at(1).map(|c| c.throughput.median).filter(|x| *x > 0.0) else {
-            notes.push(format!("{}: no 1-thread case, so no speedup", s.name));
+        let cases = s.scaling_cases();
+        let Some(one) = cases
+            .first()
+            .filter(|c| c.threads == 1)
+            .map(|c| c.throughput.median)
+            .filter(|x| *x > 0.0)
+        else {
+            notes.push(format!(
+                "{}: no 1-thread baseline (none measured, oversubscribed, or a different algorithm at 1 thread), so no speedup line",
+                s.name
+            ));
             continue;
         };
-        let points = s
-            .cases
+        let points = cases
             .iter()
             .map(|c| Point::new(c.threads as f64, c.throughput.median / one))
             .collect();

@@ -228,8 +228,10 @@ fn usl_table(out: &mut String, run: &Results, family: &str) {
         &rows,
     );
     out.push_str(
-        "<p class=\"note\">X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted to the median throughput at each thread \
-         count (needs at least 4 thread counts). σ is the serialised fraction, κ the cost of keeping caches \
+        "<p class=\"note\">X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted to the median throughput at each worker \
+         thread count N (needs at least 4), over the cases that are not oversubscribed (time-sharing is not \
+         scaling) and, for queues, from 2 threads (the 1-thread case is one thread alternating sends and \
+         receives). Helper threads are not in N: a variant with a helper uses N + 1 threads. σ is the serialised fraction, κ the cost of keeping caches \
          coherent; throughput peaks at N* = √((1−σ)/κ).</p>\n",
     );
 }

@@ -223,17 +223,18 @@ pub(crate) fn summary_table(out: &mut String, runs: &[&Results], labels: &[Strin
                 })
             };
             row.extend([
-                format!("#{}", s.max_threads),
+                format!("#{}", s.threads_used),
                 name(s.best),
                 case_rate(s.best),
                 name(s.best_shared),
                 name(s.best_message),
                 s.shared_over_message()
                     .map_or("–".into(), |r| format!("#{}", format::ratio(r))),
+                s.speedup.map_or("–".into(), |x| {
+                    format!("#{} (vs {})", format::ratio(x.speedup), x.base_threads)
+                }),
                 s.speedup
-                    .map_or("–".into(), |r| format!("#{}", format::ratio(r))),
-                s.efficiency()
-                    .map_or("–".into(), |e| format!("#{}", format::pct(e))),
+                    .map_or("–".into(), |x| format!("#{}", format::pct(x.efficiency))),
             ]);
             rows.push(row);
         }
@@ -243,20 +244,23 @@ pub(crate) fn summary_table(out: &mut String, runs: &[&Results], labels: &[Strin
         head.push("machine");
     }
     head.extend([
-        "threads (max)",
+        "threads in use",
         "best variant",
         "its throughput",
         "best shared-memory",
         "best message-passing",
         "shared / message",
-        "speedup vs 1 thread",
+        "speedup (vs threads)",
         "efficiency",
     ]);
     table(out, "summary", &head, &rows);
     out.push_str(
-        "<p class=\"note\">At each family's highest thread count; racy variants and cases that failed are not \
-         candidates. Speedup and efficiency are the best variant's: X(N<sub>max</sub>) / X(1) and speedup / \
-         N<sub>max</sub>.</p>\n",
+        "<p class=\"note\">Every column compares cases with the same number of threads in use (workers + \
+         helpers such as an actor's owner), the most any candidate uses without oversubscription; racy \
+         variants, failed cases and oversubscribed cases are not candidates. Speedup is the best variant's \
+         X(N) / X(base), from its baseline case (1 worker, or 2 for queues, whose 1-thread case is one \
+         thread alternating sends and receives). Efficiency is speedup / (threads in use at N / threads in \
+         use at the base).</p>\n",
     );
 }
 

@@ -176,7 +176,14 @@ fn row(run: &Results, s: &Series<'_>, threads: &[usize]) -> Vec<String> {
             Some(c) => format!("**{}**", analysis::validation_name(&c.validation)),
         });
     }
-    cells.push(s.speedup().map_or("–".into(), |(_, x)| format::ratio(x)));
+    cells.push(s.speedup().map_or("–".into(), |x| {
+        format!(
+            "{} ({}→{})",
+            format::ratio(x.speedup),
+            x.base_threads,
+            x.threads
+        )
+    }));
     cells.push(
         s.cases
             .last()

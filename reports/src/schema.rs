@@ -153,6 +153,13 @@ pub struct CpuTopology {
     pub siblings: Vec<usize>,
 }
 
+/// A physical core: its package and the kernel's core id within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoreId {
+    pub package: usize,
+    pub core: usize,
+}
+
 /// The harness's overhead: `counter/atomic` at one thread through the runner vs a bare loop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overhead {
@@ -163,6 +170,14 @@ pub struct Overhead {
     /// `harness / bare` (1.0 = no overhead).
     pub ratio: f64,
     pub samples: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// One variant at one thread count and placement.
@@ -184,8 +199,16 @@ pub struct Case {
     pub placement: String,
     /// More threads (workers + helpers) than CPUs available: results measure time-sharing too.
     pub oversubscribed: bool,
+    /// Whether the case runs the same algorithm as its family's cases at more threads, so a
+    /// speedup or scaling fit may start from it (false for a 1-thread queue: one thread
+    /// alternates sends and receives, where more threads split producers from consumers).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub scaling_baseline: bool,
     /// Per thread (workers, then helpers): the CPU it was pinned to, or null when unpinned.
     pub cpus_requested: Vec<Option<usize>>,
+    /// Per thread: the physical core of its pinned CPU, or null when unpinned.
+    #[serde(default)]
+    pub cores_requested: Vec<Option<CoreId>>,
     /// Per thread: every CPU it was seen running on (sched_getcpu at start and end of each sample).
     pub cpus_observed: Vec<Vec<usize>>,
     /// What one unit of throughput is (`increments`, `messages`, `tasks`, `products`).

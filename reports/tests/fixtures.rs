@@ -129,6 +129,16 @@ fn case(
         helper_threads: spec.helpers,
         placement: placement.into(),
         oversubscribed: total > cpus,
+        scaling_baseline: true,
+        cores_requested: cpus_requested
+            .iter()
+            .map(|c| {
+                c.map(|cpu| CoreId {
+                    package: 0,
+                    core: cpu,
+                })
+            })
+            .collect(),
         cpus_requested,
         cpus_observed,
         unit: if matmul { "products" } else { "increments" }.into(),

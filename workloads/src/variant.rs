@@ -73,6 +73,13 @@ impl Family {
         }
     }
 
+    /// Whether a case at `threads` runs the same algorithm as the family's cases at more threads
+    /// (so speedups may start from it): not a 1-thread queue, where one thread alternates bursts
+    /// of sends and receives instead of splitting producers from consumers.
+    pub fn scaling_baseline(self, threads: usize) -> bool {
+        !(self == Family::Queue && threads == 1)
+    }
+
     /// Extra per-unit factors the report may use to derive figures, e.g. `("flop_per_unit", 2 n^3)`
     /// for matmul so products/s can be shown as GFLOP/s. Names end in `_per_unit`; values are
     /// exact for the given parameters. Empty when the family has none.

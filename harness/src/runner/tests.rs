@@ -152,7 +152,7 @@ fn every_sample_carries_evidence_and_the_case_its_fork_evidence() {
     let req = CaseRequest {
         variant: contend_workloads::find_variant("counter/atomic").unwrap(),
         threads: 2,
-        placement: Placement::Compact,
+        placement: Placement::CoresFirst,
         cpu_order: &cpus,
         available_cpus: cpus.len(),
         params: &Params::default(),

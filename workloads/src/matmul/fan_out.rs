@@ -29,8 +29,8 @@ struct Owned {
 
 /// The collector sends every block of a product as a job, places the results as they come
 /// back, and starts the next product once all are in (the window still open) or sends each
-/// worker a `Stop` (closed). As in `shared-rows`, the product in flight at the close completes
-/// and is validated but not counted. Buffers travel with the messages, so nothing is allocated
+/// worker a `Stop` (closed). As in `shared-rows`, the product in flight at the close completes,
+/// is validated and is counted (the sample's time includes it). Buffers travel with the messages, so nothing is allocated
 /// after the first product and no memory is shared but the immutable A and B. A worker thinks
 /// (`--think-work`) per row of each block it receives, before it times the block.
 pub struct FanOut {
@@ -129,7 +129,7 @@ impl FanOut {
                 .unwrap_or_else(|_| unreachable!("self holds the receiver"));
         }
         WorkerTally {
-            ops: product,
+            ops: product + 1,
             ..Default::default()
         }
     }

@@ -12,10 +12,14 @@ use crate::{WorkerCtx, WorkerTally};
 
 /// Tickets `0, 1, 2, ...` name (product, unit) pairs: ticket `t` is unit `t % units` of
 /// product `t / units`. A thread takes a ticket, waits until its product is the current one,
-/// runs the unit, and counts it finished; whoever finishes a product's last unit decides:
-/// window still open -> the product counts and the next one opens; closed -> the sample is
-/// over. So the product in flight at the close is always completed (C stays consistent and is
-/// validated) but not counted; tickets of the never-opened next product are dropped.
+/// runs the unit, and counts it finished; whoever finishes a product's last unit counts the
+/// product and decides: window still open -> the next one opens; closed -> the sample is over.
+/// So the product in flight at the close is completed (C stays consistent and is validated)
+/// and counted, and the sample's time runs until every thread has returned, after it: the
+/// throughput is whole products over the time they took, with no window bias (counting only the
+/// products finished before the close, over a time that includes the one after, undercounted
+/// by `1 / (K + 1)` for K products in a window); tickets of the never-opened next product are
+/// dropped.
 ///
 /// Memory order: unit writes -> `finished.fetch_add(AcqRel)` (a release sequence, so the last
 /// finisher acquires every unit of the product) -> `generation.store(Release)` -> the waiting
@@ -79,7 +83,8 @@ impl Schedule {
     /// One thread's part of a sample: runs `unit(product, unit)` for the tickets it draws and
     /// records each unit's duration (ns) as a latency; `product_done(product)` runs on the
     /// thread that completes a product, before the next one opens (it has C to itself).
-    /// Returns `ops` = products this thread completed within the window, `items` = units it ran.
+    /// Returns `ops` = products this thread completed (the last one, after the close, included),
+    /// `items` = units it ran.
     pub fn run(
         &self,
         ctx: &mut WorkerCtx,
@@ -109,8 +114,8 @@ impl Schedule {
             units += 1;
             if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (product + 1) * self.units {
                 product_done(product);
+                products += 1;
                 if ctx.running() {
-                    products += 1;
                     self.generation.store(product + 1, Ordering::Release);
                 } else {
                     self.over.store(true, Ordering::Release);
