@@ -28,6 +28,12 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
     let throughputs: Vec<f64> = out.samples.iter().map(|s| s.throughput).collect();
     out.throughput = summarize(&throughputs);
     out.latency = merge_latency(cases.iter().map(|c| &c.latency));
+    let batches: Vec<&Latency> = cases
+        .iter()
+        .filter_map(|c| c.batch_latency.as_ref())
+        .collect();
+    out.batch_latency =
+        (batches.len() == cases.len()).then(|| merge_latency(batches.iter().copied()));
     out.validation = merge_validation(cases.iter().map(|c| &c.validation));
     if let Some(bad) = cases.iter().find(|c| c.status != CaseStatus::Ok) {
         out.status = bad.status.clone();
@@ -176,6 +182,7 @@ mod tests {
                 mad: 0.0,
             },
             latency: latency_summary(&h),
+            batch_latency: None,
             validation: Validation::Passed { samples_checked: 2 },
             status: CaseStatus::Ok,
             fork_evidence: vec![],

@@ -38,8 +38,9 @@ pub(crate) fn family_section(out: &mut String, run: &Results, family: &str, pref
     }
     out.push_str(
         "<p class=\"note\">Lines: solid = shared memory (cool colours), dashed = message passing (warm colours), \
-         dotted grey = deliberately racy (wrong results, shown for scale). Markers: circle = compact, square = spread, \
-         cross = unpinned placement. Error bars span the samples' min to max.</p>\n",
+         dotted grey = deliberately racy (wrong results, shown for scale). Markers: circle = cores-first (or compact \
+         in older files), triangle = siblings-first, square = spread, cross = unpinned placement. Error bars span \
+         the samples' min to max.</p>\n",
     );
     out.push_str("<div class=\"figures\">\n");
     for fig in [
@@ -77,6 +78,15 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         run.cases.iter().filter(|c| c.family == family).collect();
     let Some(first) = cases.first() else { return };
     let unit = analysis::metric(first).unit;
+    let series = analysis::series(run, family);
+    let efficiency = |c: &crate::schema::Case| -> String {
+        series
+            .iter()
+            .find(|s| s.variant == c.variant && s.placement == c.placement)
+            .filter(|s| s.scaling_cases().iter().any(|x| std::ptr::eq(*x, c)))
+            .and_then(|s| s.speedup_to(c))
+            .map_or("–".into(), |x| format!("#{}", format::pct(x.efficiency)))
+    };
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|c| {
@@ -104,6 +114,13 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
                     format!("#{}", format::ns(v as f64))
                 }
             };
+            let batch_p99 = c
+                .batch_latency
+                .as_ref()
+                .filter(|_| !c.samples.is_empty())
+                .map_or("–".to_string(), |b| {
+                    format!("#{}", format::ns(b.p99 as f64))
+                });
             let threads = if c.helper_threads > 0 {
                 format!("#{} (+{})", c.threads, c.helper_threads)
             } else {
@@ -116,10 +133,12 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
                 esc(&c.placement),
                 median,
                 range,
+                efficiency(c),
                 ns(lat.p50),
                 ns(lat.p99),
                 ns(lat.p999),
                 ns(lat.max),
+                batch_p99,
                 validation_short(&c.validation),
                 status_short(&c.status),
             ]
@@ -133,16 +152,53 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         "placement",
         throughput.as_str(),
         "min – max",
+        "efficiency",
         "p50",
         "p99",
         "p99.9",
         "max",
+        "batch mean p99",
         "validation",
         "status",
     ];
+    let batched = cases_have_batches(run, family);
+    let keep = |i: usize| batched || head[i] != "batch mean p99";
+    let head: Vec<&str> = (0..head.len())
+        .filter(|&i| keep(i))
+        .map(|i| head[i])
+        .collect();
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .enumerate()
+                .filter(|&(i, _)| keep(i))
+                .map(|(_, c)| c)
+                .collect()
+        })
+        .collect();
     table(out, "cases", &head, &rows);
-    out.push_str("<p class=\"note\">Latency columns are per-unit latency as defined above; details of failures are in \
-                  the validation section.</p>\n");
+    out.push_str(
+        "<p class=\"note\">Throughput: units of work proven per second of the sample (median over samples, ± their \
+         coefficient of variation; min – max over samples). Efficiency: speedup over the variant's baseline case \
+         divided by the ratio of threads in use (workers + helpers), for cases that are not oversubscribed. \
+         p50 / p99 / p99.9 / max: percentiles of the latency \
+         defined above, over every sample of the case.",
+    );
+    if batched {
+        out.push_str(
+            " Batch mean p99: the 99th percentile of every operation's batch mean (batch time / operations in \
+             the batch, batches of 8-64 µs), a figure of sustained cost, not of single operations.",
+        );
+    }
+    out.push_str(" Details of failures are in the validation section.</p>\n");
+}
+
+/// Whether any case of `family` in `run` has batch-mean latencies (counter, deadlock).
+fn cases_have_batches(run: &Results, family: &str) -> bool {
+    run.cases
+        .iter()
+        .any(|c| c.family == family && c.batch_latency.is_some())
 }
 
 fn validation_short(v: &crate::schema::Validation) -> String {

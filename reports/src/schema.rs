@@ -223,6 +223,10 @@ pub struct Case {
     /// Throughput across samples, units/s.
     pub throughput: Summary,
     pub latency: Latency,
+    /// Counter and deadlock families: every operation's batch mean (batch time / batch size,
+    /// batches of 8-64 us); `latency` holds single operations, one timed alone per batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_latency: Option<Latency>,
     pub validation: Validation,
     pub status: CaseStatus,
     /// What each process (fork) that measured this case saw of its vCPUs before measuring: one

@@ -152,6 +152,7 @@ fn case(
         samples,
         throughput,
         latency,
+        batch_latency: None,
         validation,
         status,
         fork_evidence: vec![],

@@ -149,14 +149,22 @@ fn matmul(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("shared-rows kernel, 64-row blocks", |b| {
+    let tiles = shared.tiling();
+    let label = format!(
+        "{} tiles of {} x {}",
+        tiles.count(),
+        tiles.height,
+        tiles.width
+    );
+    g.bench_function(format!("shared-rows kernel, 1 thread ({label})"), |b| {
         b.iter(|| shared.product_alone())
     });
     let fan_out = FanOut::new(&p, 1);
     let mut buf = Vec::new();
-    g.bench_function("fan-out kernel + assembly, 64-row blocks", |b| {
-        b.iter(|| fan_out.product_alone(&mut buf))
-    });
+    g.bench_function(
+        format!("fan-out kernel + assembly, 1 thread ({label})"),
+        |b| b.iter(|| fan_out.product_alone(&mut buf)),
+    );
     g.finish();
 }
 

@@ -1,6 +1,7 @@
 //! What a worker thread sees of the runner: its index, the stop signal, a shared clock, and its
-//! own latency histogram (per-thread, merged by the runner after the sample).
+//! own latency histograms (per-thread, merged by the runner after the sample).
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -18,6 +19,31 @@ const BATCH_TARGET_MIN_NS: u64 = 8_000;
 const BATCH_TARGET_MAX_NS: u64 = 64_000;
 const MAX_BATCH: u64 = 1 << 20;
 
+/// The clock that times single operations: the TSC calibrated to ns against the monotonic
+/// clock (quanta), or the monotonic clock where there is no invariant TSC; and its floor, the
+/// smallest difference of two back-to-back reads (ns), which every timed operation includes and
+/// which is subtracted from it.
+fn op_clock() -> &'static (quanta::Clock, u64) {
+    static CLOCK: OnceLock<(quanta::Clock, u64)> = OnceLock::new();
+    CLOCK.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        let floor = (0..10_000)
+            .map(|_| {
+                let a = clock.raw();
+                let b = clock.raw();
+                clock.delta_as_nanos(a, b)
+            })
+            .min()
+            .unwrap_or(0);
+        (clock, floor)
+    })
+}
+
+/// The op clock's floor in ns (see [`WorkerCtx::timed_batches`]): reported beside the latencies.
+pub fn op_clock_floor_ns() -> u64 {
+    op_clock().1
+}
+
 /// A fresh latency histogram in ns with the crate's bounds.
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_NS, HISTOGRAM_SIGFIG)
@@ -32,8 +58,12 @@ pub struct WorkerCtx<'a> {
     progress: &'a AtomicU64,
     epoch: Instant,
     histogram: Histogram<u64>,
+    /// Per-operation batch means of [`Self::timed_batches`] (empty for other families).
+    batch_histogram: Histogram<u64>,
     batch: u64,
     seed: u64,
+    /// xorshift state choosing which operation of a batch is timed alone.
+    pick: u64,
 }
 
 impl<'a> WorkerCtx<'a> {
@@ -54,8 +84,10 @@ impl<'a> WorkerCtx<'a> {
             progress,
             epoch,
             histogram: new_histogram(),
+            batch_histogram: new_histogram(),
             batch: 1,
             seed,
+            pick: (seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1,
         }
     }
 
@@ -114,20 +146,44 @@ impl<'a> WorkerCtx<'a> {
 
     /// Runs `op` in timed batches until the window closes and returns how many times it ran.
     ///
-    /// Latency recorded per operation is the mean of its batch (batch time / batch size); batches
-    /// adapt to last 8-64 us, so the clock costs under 1% and a disturbed batch (contention,
-    /// preemption) shows as a tail.
+    /// Two figures come out of it:
+    /// - **single operations** (the latency histogram): in every batch one operation, at a
+    ///   pseudo-random position, is timed alone by the op clock (TSC, see [`op_clock_floor_ns`]),
+    ///   minus the clock's floor. So the percentiles and the max are latencies of individual
+    ///   operations, sampled about once per batch (a stall in an operation that was not sampled
+    ///   shows only in the batch figure and in throughput);
+    /// - **batch means** (the batch histogram): every operation recorded as its batch's mean
+    ///   (batch time / batch size), as before.
+    ///
+    /// Batches adapt to last 8-64 us, so the clock reads (two per batch, two more for the
+    /// sampled operation) cost under 1% of the work.
     #[inline]
     pub fn timed_batches(&mut self, mut op: impl FnMut()) -> u64 {
+        let (clock, floor) = op_clock();
         let mut ops = 0u64;
         while self.running() {
             let batch = self.batch;
+            self.pick ^= self.pick << 13;
+            self.pick ^= self.pick >> 7;
+            self.pick ^= self.pick << 17;
+            let timed = self.pick % batch;
             let start = Instant::now();
-            for _ in 0..batch {
+            for _ in 0..timed {
+                op();
+            }
+            let t0 = clock.raw();
+            op();
+            let t1 = clock.raw();
+            for _ in timed + 1..batch {
                 op();
             }
             let ns = start.elapsed().as_nanos() as u64;
-            self.record_n(ns / batch, batch);
+            let single = clock.delta_as_nanos(t0, t1).saturating_sub(*floor);
+            self.histogram
+                .saturating_record(single.clamp(1, MAX_LATENCY_NS));
+            self.batch_histogram
+                .saturating_record_n((ns / batch).clamp(1, MAX_LATENCY_NS), batch);
+            self.progress.fetch_add(batch, Ordering::Relaxed);
             ops += batch;
             if ns < BATCH_TARGET_MIN_NS && batch < MAX_BATCH {
                 self.batch = batch * 2;
@@ -136,6 +192,12 @@ impl<'a> WorkerCtx<'a> {
             }
         }
         ops
+    }
+
+    /// Hands over this sample's batch-mean histogram (empty unless [`Self::timed_batches`] ran)
+    /// and starts a fresh one.
+    pub fn take_batch_histogram(&mut self) -> Histogram<u64> {
+        std::mem::replace(&mut self.batch_histogram, new_histogram())
     }
 
     /// Hands over this sample's histogram and starts a fresh one for the next sample.
@@ -162,13 +224,66 @@ mod tests {
         });
         assert_eq!(ops, calls);
         assert!(ops >= 10_000);
-        let h = ctx.take_histogram();
-        assert_eq!(h.len(), ops);
+        let batches = ctx.take_batch_histogram();
+        assert_eq!(batches.len(), ops, "every operation has its batch's mean");
+        let singles = ctx.take_histogram();
+        assert!(
+            !singles.is_empty() && singles.len() < ops / 4,
+            "one operation timed per batch: {} of {ops}",
+            singles.len()
+        );
         assert_eq!(progress.load(Ordering::Relaxed), ops);
         assert_eq!(
             ctx.take_histogram().len(),
             0,
             "a taken histogram is replaced by an empty one"
+        );
+    }
+
+    #[test]
+    fn a_stalled_operation_shows_in_the_single_operation_max() {
+        // Every operation stalls 1 ms: batches shrink to one operation, so each one is timed
+        // alone, and the max (and the median) of single operations is at least the stall.
+        let stop = AtomicBool::new(false);
+        let progress = AtomicU64::new(0);
+        let mut ctx = WorkerCtx::new(0, 1, &stop, &progress, Instant::now(), 1);
+        let mut calls = 0u64;
+        ctx.timed_batches(|| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            calls += 1;
+            if calls == 12 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        let singles = ctx.take_histogram();
+        assert!(singles.max() >= 1_000_000, "max {} ns", singles.max());
+        assert!(singles.value_at_quantile(0.5) >= 1_000_000);
+    }
+
+    #[test]
+    fn a_single_stall_among_fast_operations_is_timed_when_sampled() {
+        // One operation in a stream of fast ones stalls 1 ms. It lands in the single-operation
+        // max when its batch happens to time it; it always lands in its batch's time, so the batch
+        // figure's max is at least 1 ms / batch size. Here the stall is the first operation of
+        // the sample, whose batch holds only it (batches start at one operation).
+        let stop = AtomicBool::new(false);
+        let progress = AtomicU64::new(0);
+        let mut ctx = WorkerCtx::new(0, 1, &stop, &progress, Instant::now(), 1);
+        let mut calls = 0u64;
+        ctx.timed_batches(|| {
+            if calls == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            calls += 1;
+            if calls == 100_000 {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        let singles = ctx.take_histogram();
+        assert!(singles.max() >= 1_000_000, "max {} ns", singles.max());
+        assert!(
+            singles.value_at_quantile(0.5) < 1_000_000,
+            "the other operations are fast"
         );
     }
 

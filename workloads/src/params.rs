@@ -14,8 +14,9 @@ pub struct Params {
     ///   latency); the one-thread burst thinks for the whole burst before sending it;
     /// - pool: one task, by the worker that runs it, added to the task's body (so it is inside
     ///   the task's latency, like `task_work`): per-task time grows alike in every pool;
-    /// - matmul: one row of a work unit (a 64-row block; a 64-row k-slice for `racy-overlap`), by
-    ///   the worker before it runs the unit: n x think_work iterations per n x n product;
+    /// - matmul: one row of C, by the worker before it runs a tile of the first column of tiles,
+    ///   for the tile's rows (a 64-row k-slice's rows for `racy-overlap`): n x think_work
+    ///   iterations per n x n product;
     /// - deadlock: one transfer, after both locks are released.
     pub think_work: u32,
     /// Increments an actor client batches into one message (`counter/actor-batched`).

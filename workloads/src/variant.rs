@@ -48,8 +48,10 @@ impl Family {
     pub fn latency_meaning(self) -> &'static str {
         match self {
             Family::Counter => {
-                "time per increment, as the mean over a timed batch of 8-64 us (clock cost < 1%); \
-                 tails show batches disturbed by contention or preemption"
+                "time of a single increment: in every 8-64 us batch one increment, at a random \
+                 position, is timed alone with the TSC (the clock's own floor subtracted), so \
+                 percentiles and max are single operations, sampled about once per batch; the batch \
+                 mean (batch time / increments) is reported separately as batch mean"
             }
             Family::Queue => {
                 "enqueue-to-dequeue sojourn per message (consumer's clock read minus the producer's send stamp, \
@@ -62,13 +64,15 @@ impl Family {
                  worker) tasks submitted and not completed, so latency includes queueing behind that window"
             }
             Family::Matmul => {
-                "compute time per row block (a work unit: up to 64 rows of C, ~2 x 64 x n^2 flop), timed by \
-                 the thread that computes it; excludes the wait for other threads at the end of each product; \
-                 closed loop: the next product starts when the last block of the previous one is done"
+                "compute time per tile of C (a work unit: rows x columns sized from the thread count, \
+                 2 x rows x columns x n flop), timed by the thread that computes it; excludes the wait for \
+                 other threads at the end of each product; closed loop: the next product starts when the \
+                 last tile of the previous one is done"
             }
             Family::Deadlock => {
-                "time per transfer (lock both accounts, move one unit, unlock), as the mean over a timed \
-                 batch of 8-64 us; half the workers transfer one way, half the other way"
+                "time of a single transfer (lock both accounts, move one unit, unlock), one per 8-64 us \
+                 batch timed alone with the TSC (the clock's floor subtracted); the batch mean is \
+                 reported separately; half the workers transfer one way, half the other way"
             }
         }
     }

@@ -91,6 +91,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     let mut proof = Proof::default();
     let mut samples = Vec::new();
     let mut histogram = contend_workloads::ctx::new_histogram();
+    let mut batch_histogram = contend_workloads::ctx::new_histogram();
     let mut cpus_observed: Vec<Vec<usize>> = vec![Vec::new(); total_threads];
 
     if status.is_ok()
@@ -177,6 +178,9 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
                 histogram
                     .add(&r.histogram)
                     .expect("histograms share bounds");
+                batch_histogram
+                    .add(&r.batch_histogram)
+                    .expect("histograms share bounds");
             }
         }
         if let Some(message) = panicked {
@@ -234,6 +238,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         throughput: summarize(&throughputs),
         samples,
         latency: latency_summary(&histogram),
+        batch_latency: (!batch_histogram.is_empty()).then(|| latency_summary(&batch_histogram)),
         validation,
         status,
         fork_evidence,
@@ -270,6 +275,7 @@ pub fn case_shell(v: &VariantInfo, threads: usize, placement: Placement, params:
         fork_evidence: Vec::new(),
         throughput: summarize(&[]),
         latency: latency_summary(&contend_workloads::ctx::new_histogram()),
+        batch_latency: None,
         validation: Validation::NotRun,
         status: CaseStatus::Ok,
     }

@@ -16,6 +16,8 @@ use crate::evidence::{ThreadCounters, ThreadSpan};
 pub(super) struct ThreadReport {
     pub(super) tally: Result<WorkerTally, String>,
     pub(super) histogram: Histogram<u64>,
+    /// Batch means of timed batches (empty for families that time single operations only).
+    pub(super) batch_histogram: Histogram<u64>,
     pub(super) finished: Instant,
     pub(super) cpus: [Option<usize>; 2],
     /// The thread's switches and migrations from its arrival to the end of its work.
@@ -190,6 +192,7 @@ pub(super) fn thread_main(shared: Arc<Shared>, index: usize, cpu: Option<usize>)
         let report = ThreadReport {
             tally,
             histogram: ctx.take_histogram(),
+            batch_histogram: ctx.take_batch_histogram(),
             finished,
             cpus: [first_cpu, last_cpu],
             span,

@@ -150,10 +150,12 @@ fn judge_row(row: &mut CaseComparison, estimate: Estimate, confidence: f64) {
         row.verdict = Verdict::Inconclusive;
         row.notes.push(format!(
             "1 fork on {}: between-process variance cannot be estimated; measure with --forks K \
-             (at least {} per side for a {} interval)",
+             (at least {} per side for a {} interval, {} for a change verdict at {})",
             single.join(" and "),
             min_forks(1.0 - confidence),
-            super::render::percent_label(confidence)
+            super::render::percent_label(confidence),
+            min_forks(1.0 - estimate.change_confidence),
+            super::render::percent_label(estimate.change_confidence)
         ));
     } else {
         let (verdict, why) = estimate.judge(row.threshold);

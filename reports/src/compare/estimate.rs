@@ -302,8 +302,22 @@ impl Estimate {
         let why = if lo > 1.0 - t && hi < 1.0 + t && unchanged {
             return (Verdict::Unchanged, None);
         } else if slower(hi) || faster(lo) {
+            let short = if self.change_interval.is_none() {
+                let alpha = 1.0 - self.change_confidence;
+                match self.method {
+                    Method::Independent => {
+                        format!(
+                            " (which needs at least {} forks per side)",
+                            min_forks(alpha)
+                        )
+                    }
+                    Method::Paired => format!(" (which needs at least {} pairs)", min_pairs(alpha)),
+                }
+            } else {
+                String::new()
+            };
             format!(
-                "{} at {} but not at the {} a change verdict needs when several cases are judged",
+                "{} at {} but not at the {} a change verdict needs when several cases are judged{short}",
                 if slower(hi) { "slower" } else { "faster" },
                 super::render::percent_label(self.confidence),
                 super::render::percent_label(self.change_confidence)

@@ -1,16 +1,16 @@
-//! `matmul/fan-out`: workers receive row-block jobs over a channel and send result blocks back;
-//! the collector (a helper thread) owns C and assembles it.
+//! `matmul/fan-out`: workers receive tile jobs over a channel and send result tiles back; the
+//! collector (a helper thread) owns C and assembles it.
 
 use crate::sync::{Mutex, MutexGuard};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::{Matrices, multiply_rows, proof};
+use super::{Matrices, Tiling, multiply_tile, proof};
 use crate::spin::Think;
 use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 enum Job {
-    /// Compute block `b` into `buf` (a recycled buffer, moved to the worker and back).
+    /// Compute tile `b` into `buf` (a recycled buffer, moved to the worker and back).
     Block {
         b: usize,
         buf: Vec<f64>,
@@ -21,7 +21,7 @@ enum Job {
 /// What only the collector touches (locked by it for a whole sample, then by `end_sample`).
 struct Owned {
     c: Vec<f64>,
-    /// Per block: 1 + the product whose result was placed there.
+    /// Per tile: 1 + the product whose result was placed there.
     stamps: Vec<u64>,
     spare: Vec<Vec<f64>>,
     last_product: u64,
@@ -35,6 +35,7 @@ struct Owned {
 /// (`--think-work`) per row of each block it receives, before it times the block.
 pub struct FanOut {
     m: Matrices,
+    tiling: Tiling,
     jobs_tx: Sender<Job>,
     jobs_rx: Receiver<Job>,
     results_tx: Sender<(usize, Vec<f64>)>,
@@ -47,7 +48,8 @@ pub struct FanOut {
 impl FanOut {
     pub fn new(p: &Params, threads: usize) -> Self {
         let m = Matrices::new(p);
-        let blocks = m.blocks();
+        let tiling = Tiling::for_threads(m.n, threads);
+        let blocks = tiling.count();
         let (jobs_tx, jobs_rx) = bounded(blocks + threads);
         let (results_tx, results_rx) = bounded(blocks);
         let owned = Owned {
@@ -58,6 +60,7 @@ impl FanOut {
         };
         FanOut {
             m,
+            tiling,
             jobs_tx,
             jobs_rx,
             results_tx,
@@ -72,24 +75,27 @@ impl FanOut {
         self.owned.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A worker's job: block `b` of C into `buf` (resized to the block).
+    /// A worker's job: tile `b` of C into `buf` (resized to the tile, row-major, its own width).
     #[inline]
     pub fn compute_block(&self, b: usize, buf: &mut Vec<f64>) {
-        buf.resize(self.m.rows(b).len() * self.m.n, 0.0);
-        multiply_rows(self.m.n, self.m.a_rows(b), &self.m.b, buf);
+        buf.resize(self.tiling.cells(b), 0.0);
+        let width = self.tiling.cols(b).len();
+        multiply_tile(&self.m, &self.tiling, b, buf, width);
     }
 
-    /// The collector's job: copy a result block into C.
+    /// The collector's job: copy a result tile into C, row by row.
     #[inline]
     pub fn place(&self, c: &mut [f64], b: usize, buf: &[f64]) {
-        let n = self.m.n;
-        c[self.m.rows(b).start * n..][..buf.len()].copy_from_slice(buf);
+        let (rows, cols, n) = (self.tiling.rows(b), self.tiling.cols(b), self.m.n);
+        for (r, src) in rows.zip(buf.chunks_exact(cols.len())) {
+            c[r * n + cols.start..][..cols.len()].copy_from_slice(src);
+        }
     }
 
     /// One full product on the calling thread through the same two steps (for benches).
     pub fn product_alone(&self, buf: &mut Vec<f64>) {
         let mut owned = self.owned();
-        for b in 0..self.m.blocks() {
+        for b in 0..self.tiling.count() {
             self.compute_block(b, buf);
             self.place(&mut owned.c, b, buf);
         }
@@ -100,13 +106,13 @@ impl FanOut {
         let owned = &mut *guard;
         let mut product = 0u64;
         loop {
-            for b in 0..self.m.blocks() {
+            for b in 0..self.tiling.count() {
                 let buf = owned.spare.pop().unwrap_or_default();
                 self.jobs_tx
                     .send(Job::Block { b, buf })
                     .unwrap_or_else(|_| unreachable!("self holds the receiver"));
             }
-            for _ in 0..self.m.blocks() {
+            for _ in 0..self.tiling.count() {
                 // Every job sent is answered: workers only leave on Stop, sent below.
                 let (b, buf) = self
                     .results_rx
@@ -137,8 +143,7 @@ impl FanOut {
     fn worker(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let mut blocks = 0u64;
         while let Ok(Job::Block { b, mut buf }) = self.jobs_rx.recv() {
-            // At most BLOCK (64) rows: fits.
-            self.think.ops(self.m.rows(b).len() as u32);
+            self.think.ops(self.tiling.think_rows(b));
             let start = ctx.now_ns();
             self.compute_block(b, &mut buf);
             ctx.record(ctx.now_ns() - start);
@@ -183,7 +188,7 @@ impl Workload for FanOut {
             &owned.stamps,
             owned.last_product,
             tallies,
-            self.m.blocks() as u64,
+            self.tiling.count() as u64,
         )
     }
 }

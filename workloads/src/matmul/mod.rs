@@ -1,12 +1,11 @@
-//! The matmul family: C = A x B on n x n f64 matrices, each product split into row blocks
+//! The matmul family: C = A x B on n x n f64 matrices, each product split into tiles of C
 //! across the threads, in a shared-memory and a message-passing way plus a racy one.
 
 mod fan_out;
 mod racy;
 mod schedule;
 mod shared_rows;
-
-use std::ops::Range;
+mod tiling;
 
 use crate::proof::mix64;
 use crate::variant::{Family, Style, VariantInfo};
@@ -16,6 +15,7 @@ pub use fan_out::FanOut;
 pub use racy::RacyOverlap;
 pub use schedule::Schedule;
 pub use shared_rows::SharedRows;
+pub use tiling::Tiling;
 
 pub const VARIANTS: &[VariantInfo] = &[
     VariantInfo {
@@ -25,7 +25,7 @@ pub const VARIANTS: &[VariantInfo] = &[
         expected_race: false,
         expected_deadlock: false,
         opt_in: false,
-        about: "threads claim 64-row blocks of one shared C and compute them in place (matrixmultiply dgemm per block)",
+        about: "threads claim tiles of one shared C (sized from the thread count: 4 blocks of 128 rows at n = 512 and 1-2 threads) and compute them in place (matrixmultiply dgemm per tile)",
         build: |p, t| Box::new(SharedRows::new(p, t)),
     },
     VariantInfo {
@@ -35,7 +35,7 @@ pub const VARIANTS: &[VariantInfo] = &[
         expected_race: false,
         expected_deadlock: false,
         opt_in: false,
-        about: "a collector thread (extra) sends 64-row block jobs over a channel; workers send result blocks back; the collector assembles C",
+        about: "a collector thread (extra) sends tile jobs over a channel; workers send result tiles back; the collector assembles C",
         build: |p, t| Box::new(FanOut::new(p, t)),
     },
     VariantInfo {
@@ -50,10 +50,7 @@ pub const VARIANTS: &[VariantInfo] = &[
     },
 ];
 
-/// Rows of C per work unit (the last block may be shorter): 8 units per product at n = 512.
-/// Every dgemm call packs all of B again, so taller blocks run faster (at n = 512 on one core,
-/// 32 rows reached ~0.6 of one whole-matrix call, 64 rows ~0.75) but balance worse across
-/// threads; 64 is the compromise.
+/// Rows of B per work unit of `matmul/racy-overlap` (a k-slice; the last may be shorter).
 pub const BLOCK: usize = 64;
 
 /// The inputs and the reference product, built once per workload (outside any window).
@@ -82,54 +79,55 @@ impl Matrices {
         let reference = reference_product(n, &a, &b);
         Matrices { n, a, b, reference }
     }
-
-    /// Row blocks per product.
-    pub fn blocks(&self) -> usize {
-        self.n.div_ceil(BLOCK)
-    }
-
-    /// Rows of block `b`.
-    pub fn rows(&self, b: usize) -> Range<usize> {
-        b * BLOCK..((b + 1) * BLOCK).min(self.n)
-    }
-
-    /// The rows of A that block `b` of C needs.
-    pub fn a_rows(&self, b: usize) -> &[f64] {
-        let r = self.rows(b);
-        &self.a[r.start * self.n..r.end * self.n]
-    }
 }
 
-/// The kernel every correct variant runs per work unit: `c_rows = a_rows x b`, where `a_rows`
-/// and `c_rows` are `rows x n` and `b` is `n x n`, all row-major. It is `matrixmultiply::dgemm`
-/// on the row block (packing, AVX2/FMA micro-kernels, runtime-detected); that crate is the
-/// reference point; run block by block it loses some speed to re-packing B per call (see
-/// [`BLOCK`] and the `single_thread` bench).
-#[inline]
-pub fn multiply_rows(n: usize, a_rows: &[f64], b: &[f64], c_rows: &mut [f64]) {
-    let rows = c_rows.len() / n.max(1);
+/// The kernel every correct variant runs per work unit: tile `t` of C, `C[rows, cols] =
+/// A[rows, :] x B[:, cols]`, written to `out` whose row `r` of the tile starts at `r * stride`.
+/// It is `matrixmultiply::dgemm` on the tile (packing, AVX2/FMA micro-kernels, runtime-detected),
+/// the reference point; run tile by tile it loses some speed to re-packing B's columns per call,
+/// which tall tiles amortise (see [`Tiling`] and the `single_thread` bench).
+pub fn multiply_tile(m: &Matrices, tiling: &Tiling, t: usize, out: &mut [f64], stride: usize) {
+    let (rows, cols) = (tiling.rows(t), tiling.cols(t));
     assert!(
-        a_rows.len() == rows * n && c_rows.len() == rows * n && b.len() == n * n,
-        "block shapes"
+        m.n == tiling.n
+            && stride >= cols.len()
+            && out.len() >= (rows.len() - 1) * stride + cols.len(),
+        "tile shapes"
     );
-    // SAFETY: the assertion makes every element dgemm touches in bounds: A is rows x n, B n x n
-    // and C rows x n, row-major with row stride n and column stride 1; C is a &mut borrow, so
-    // it aliases neither input.
+    // SAFETY: the assertion makes every cell written lie in `out`, which is a &mut borrow.
+    unsafe { multiply_tile_raw(m, tiling, t, out.as_mut_ptr(), stride) }
+}
+
+/// [`multiply_tile`] into a raw pointer.
+///
+/// # Safety
+/// `out` must be valid for writes at `r * stride + c` for every row `r` and column `c` of the
+/// tile (relative to its corner), and nothing else may read or write those cells meanwhile.
+pub unsafe fn multiply_tile_raw(
+    m: &Matrices,
+    tiling: &Tiling,
+    t: usize,
+    out: *mut f64,
+    stride: usize,
+) {
+    let (rows, cols, n) = (tiling.rows(t), tiling.cols(t), m.n);
+    // SAFETY: A's rows `rows` (row stride n) and B's columns `cols` (row stride n) lie inside the
+    // n x n inputs; the caller vouches for `out`.
     unsafe {
         matrixmultiply::dgemm(
-            rows,
+            rows.len(),
             n,
-            n,
+            cols.len(),
             1.0,
-            a_rows.as_ptr(),
+            m.a.as_ptr().add(rows.start * n),
             n as isize,
             1,
-            b.as_ptr(),
+            m.b.as_ptr().add(cols.start),
             n as isize,
             1,
             0.0,
-            c_rows.as_mut_ptr(),
-            n as isize,
+            out,
+            stride as isize,
             1,
         );
     }
@@ -208,11 +206,16 @@ mod tests {
     use super::*;
     use crate::testing::{run_sample, sample_until_damage};
 
+    /// Tiles per product of `m` at one thread.
+    fn units(m: &Matrices) -> usize {
+        Tiling::for_threads(m.n, 1).count()
+    }
+
     fn small() -> Params {
         Params {
             matrix_size: 136,
             ..Params::default()
-        } // 3 blocks, the last one short
+        } // tiles whose last row and column are short
     }
 
     #[test]
@@ -267,33 +270,36 @@ mod tests {
     }
 
     #[test]
-    fn the_kernel_matches_the_reference_block_by_block() {
+    fn the_kernel_matches_the_reference_tile_by_tile() {
         let m = Matrices::new(&small());
-        let mut c = vec![0.0; m.n * m.n];
-        for b in 0..m.blocks() {
-            let r = m.rows(b);
-            multiply_rows(m.n, m.a_rows(b), &m.b, &mut c[r.start * m.n..r.end * m.n]);
+        for threads in [1, 3, 64] {
+            let tiling = Tiling::for_threads(m.n, threads);
+            let mut c = vec![f64::NAN; m.n * m.n];
+            for t in 0..tiling.count() {
+                let (r, col) = (tiling.rows(t), tiling.cols(t));
+                multiply_tile(&m, &tiling, t, &mut c[r.start * m.n + col.start..], m.n);
+            }
+            assert_eq!(wrong_cells(&m, &c), 0, "{tiling:?}");
         }
-        assert_eq!(wrong_cells(&m, &c), 0);
     }
 
     #[test]
     fn a_wrong_cell_is_caught() {
         let m = Matrices::new(&small());
         let mut c = m.reference.clone();
-        let stamps = vec![3; m.blocks()];
+        let stamps = vec![3; units(&m)];
         let tallies = [WorkerTally {
             ops: 3,
-            items: 3 * m.blocks() as u64,
+            items: 3 * units(&m) as u64,
             checksum: 0,
         }];
         assert_eq!(
-            proof(&m, &c, &stamps, 2, &tallies, m.blocks() as u64).outcome,
+            proof(&m, &c, &stamps, 2, &tallies, units(&m) as u64).outcome,
             Outcome::Valid
         );
         c[m.n + 5] += 1e-6;
         assert!(matches!(
-            proof(&m, &c, &stamps, 2, &tallies, m.blocks() as u64).outcome,
+            proof(&m, &c, &stamps, 2, &tallies, units(&m) as u64).outcome,
             Outcome::Invalid(_)
         ));
     }
@@ -301,14 +307,14 @@ mod tests {
     #[test]
     fn a_block_left_from_an_earlier_product_is_caught() {
         let m = Matrices::new(&small());
-        let mut stamps = vec![3; m.blocks()];
+        let mut stamps = vec![3; units(&m)];
         stamps[1] = 2;
         let tallies = [WorkerTally {
             ops: 3,
-            items: 3 * m.blocks() as u64,
+            items: 3 * units(&m) as u64,
             checksum: 0,
         }];
-        let check = proof(&m, &m.reference, &stamps, 2, &tallies, m.blocks() as u64);
+        let check = proof(&m, &m.reference, &stamps, 2, &tallies, units(&m) as u64);
         assert!(matches!(check.outcome, Outcome::Invalid(_)), "{check:?}");
     }
 

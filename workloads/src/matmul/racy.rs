@@ -34,7 +34,13 @@ impl RacyOverlap {
         let m = Matrices::new(p);
         RacyOverlap {
             c: (0..m.n * m.n).map(|_| UnsafeCell::new(0.0)).collect(),
-            schedule: Schedule::new(m.n, p.think_work),
+            schedule: Schedule::new(
+                (0..m.n.div_ceil(BLOCK))
+                    // At most BLOCK (64) rows of B per slice: fits.
+                    .map(|s| BLOCK.min(m.n - s * BLOCK) as u32)
+                    .collect(),
+                p.think_work,
+            ),
             m,
             wrong: AtomicU64::new(0),
             bad_products: AtomicU64::new(0),

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use super::BLOCK;
 use crate::spin::Think;
 use crate::{WorkerCtx, WorkerTally};
 
@@ -26,12 +25,13 @@ use crate::{WorkerCtx, WorkerTally};
 /// threads' `generation.load(Acquire)` -> their writes for the next product. Products never
 /// overlap in time, so units of one product may write any cells units of other products touch.
 ///
-/// Units are the `BLOCK`-row slices of an n-row matrix: unit `u` covers rows
-/// `u * BLOCK..min((u + 1) * BLOCK, n)` (of C for `shared-rows`, of B for `racy-overlap`). Think
-/// work (`--think-work`) is spent per row: before running a unit, once its product is open, the
-/// thread thinks for the unit's rows, outside the unit's recorded duration.
+/// Units are whatever the variant cuts a product into (tiles of C for `shared-rows`, k-slices of
+/// B for `racy-overlap`); each has a number of rows. Think work (`--think-work`) is spent per row:
+/// before running a unit, once its product is open, the thread thinks for the unit's rows,
+/// outside the unit's recorded duration.
 pub struct Schedule {
-    n: usize,
+    /// Rows of each unit (for think work); their count is the units per product.
+    unit_rows: Vec<u32>,
     units: u64,
     pub(crate) think: Think,
     ticket: CachePadded<AtomicU64>,
@@ -42,12 +42,12 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The schedule of products of `n`-row matrices, thinking `think_work` iterations per row.
-    pub fn new(n: usize, think_work: u32) -> Self {
-        let n = n.max(1);
+    /// The schedule of products cut into units of `unit_rows` rows each, thinking `think_work`
+    /// iterations per row.
+    pub fn new(unit_rows: Vec<u32>, think_work: u32) -> Self {
         Schedule {
-            n,
-            units: n.div_ceil(BLOCK) as u64,
+            units: unit_rows.len().max(1) as u64,
+            unit_rows,
             think: Think::new(think_work),
             ticket: Default::default(),
             finished: Default::default(),
@@ -62,9 +62,7 @@ impl Schedule {
 
     /// Rows of unit `u`.
     fn rows(&self, u: u64) -> u32 {
-        let start = u as usize * BLOCK;
-        // At most BLOCK (64): fits.
-        (self.n - start).min(BLOCK) as u32
+        self.unit_rows.get(u as usize).copied().unwrap_or(0)
     }
 
     /// Rewinds to product 0 (no thread runs).

@@ -106,7 +106,7 @@ fn a_single_process_run_is_an_observation_never_a_verdict() {
         r.notes,
         [
             "1 fork on base and head: between-process variance cannot be estimated; measure with \
-          --forks K (at least 5 per side for a 99% interval)"
+          --forks K (at least 5 per side for a 99% interval, 5 for a change verdict at 99%)"
         ]
     );
     let e = r.estimate.as_ref().unwrap();

@@ -98,6 +98,7 @@ fn forked(variant: &str, threads: usize, throughputs: &[f64], per_fork: usize, p
             max: 60,
             histogram: String::new(),
         },
+        batch_latency: None,
         validation: Validation::Passed {
             samples_checked: throughputs.len() as u32,
         },
