@@ -105,9 +105,13 @@ impl Series<'_> {
         self.speedup_to(cases.last()?)
     }
 
-    /// Speedup and efficiency from the series' baseline to `case`.
+    /// Speedup and efficiency from the series' baseline to `case`; `None` unless `case` is one
+    /// of the series' scaling cases beyond the baseline.
     pub fn speedup_to(&self, case: &Case) -> Option<Speedup> {
         let cases = self.scaling_cases();
+        if !cases.iter().any(|c| std::ptr::eq(*c, case)) {
+            return None;
+        }
         let base = cases.first()?;
         let x = base.throughput.median;
         (x > 0.0 && case.threads > base.threads).then(|| {

@@ -83,10 +83,11 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         series
             .iter()
             .find(|s| s.variant == c.variant && s.placement == c.placement)
-            .filter(|s| s.scaling_cases().iter().any(|x| std::ptr::eq(*x, c)))
             .and_then(|s| s.speedup_to(c))
             .map_or("–".into(), |x| format!("#{}", format::pct(x.efficiency)))
     };
+    // Counter and deadlock cases also carry batch means: one more column.
+    let batched = cases.iter().any(|c| c.batch_latency.is_some());
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|c| {
@@ -126,7 +127,7 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
             } else {
                 format!("#{}", c.threads)
             };
-            vec![
+            let mut row = vec![
                 format!("<code>{}</code>", esc(&c.variant)),
                 esc(c.style.split('-').next().unwrap_or(&c.style)),
                 threads,
@@ -138,14 +139,16 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
                 ns(lat.p99),
                 ns(lat.p999),
                 ns(lat.max),
-                batch_p99,
-                validation_short(&c.validation),
-                status_short(&c.status),
-            ]
+            ];
+            if batched {
+                row.push(batch_p99);
+            }
+            row.extend([validation_short(&c.validation), status_short(&c.status)]);
+            row
         })
         .collect();
     let throughput = format!("throughput, {} (median ± cv)", esc(&unit));
-    let head = [
+    let mut head = vec![
         "variant",
         "style",
         "threads (+helpers)",
@@ -157,26 +160,11 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         "p99",
         "p99.9",
         "max",
-        "batch mean p99",
-        "validation",
-        "status",
     ];
-    let batched = cases_have_batches(run, family);
-    let keep = |i: usize| batched || head[i] != "batch mean p99";
-    let head: Vec<&str> = (0..head.len())
-        .filter(|&i| keep(i))
-        .map(|i| head[i])
-        .collect();
-    let rows: Vec<Vec<String>> = rows
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .enumerate()
-                .filter(|&(i, _)| keep(i))
-                .map(|(_, c)| c)
-                .collect()
-        })
-        .collect();
+    if batched {
+        head.push("batch mean p99");
+    }
+    head.extend(["validation", "status"]);
     table(out, "cases", &head, &rows);
     out.push_str(
         "<p class=\"note\">Throughput: units of work proven per second of the sample (median over samples, ± their \
@@ -192,13 +180,6 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         );
     }
     out.push_str(" Details of failures are in the validation section.</p>\n");
-}
-
-/// Whether any case of `family` in `run` has batch-mean latencies (counter, deadlock).
-fn cases_have_batches(run: &Results, family: &str) -> bool {
-    run.cases
-        .iter()
-        .any(|c| c.family == family && c.batch_latency.is_some())
 }
 
 fn validation_short(v: &crate::schema::Validation) -> String {

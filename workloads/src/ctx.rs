@@ -39,11 +39,6 @@ fn op_clock() -> &'static (quanta::Clock, u64) {
     })
 }
 
-/// The op clock's floor in ns (see [`WorkerCtx::timed_batches`]): reported beside the latencies.
-pub fn op_clock_floor_ns() -> u64 {
-    op_clock().1
-}
-
 /// A fresh latency histogram in ns with the crate's bounds.
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_NS, HISTOGRAM_SIGFIG)
@@ -77,6 +72,8 @@ impl<'a> WorkerCtx<'a> {
         epoch: Instant,
         seed: u64,
     ) -> Self {
+        // Calibrate the op clock now, once per process, outside any sample's window.
+        op_clock();
         WorkerCtx {
             index,
             workers,
@@ -148,7 +145,7 @@ impl<'a> WorkerCtx<'a> {
     ///
     /// Two figures come out of it:
     /// - **single operations** (the latency histogram): in every batch one operation, at a
-    ///   pseudo-random position, is timed alone by the op clock (TSC, see [`op_clock_floor_ns`]),
+    ///   pseudo-random position, is timed alone by the op clock (the TSC, see `op_clock`),
     ///   minus the clock's floor. So the percentiles and the max are latencies of individual
     ///   operations, sampled about once per batch (a stall in an operation that was not sampled
     ///   shows only in the batch figure and in throughput);
