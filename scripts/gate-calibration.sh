@@ -4,11 +4,16 @@
 #   - A/A: two separately built binaries of the same commit, at different paths, RUNS_AA runs
 #     (34 case comparisons each on 2 CPUs): false alarms, interval coverage, decisive cases;
 #   - detection: the same pair with a known slowdown injected into the head of every case (10%
-#     and 5% less throughput, through more --think-work per operation), RUNS_DET runs per size.
+#     and 5% less throughput), RUNS_DET runs per size.
+# Where the injection goes: on the case's serial path, so that it costs throughput in proportion.
+# Lock-bound and actor variants (counter/mutex, counter/actor, deadlock/*) get more --cs-work
+# (inside the critical section, or the actor's per-message work): work outside the lock only
+# lowers contention there, and measured -1.5..-4.5% where -10% was meant. Every other variant
+# gets more --think-work (per increment, per message by the producer, per task, per row).
 # How the injection is sized: both sides run with --think-work BASE_THINK (one busy iteration is
 # ~2-3 ns, so on a ~10 ns operation 10% would be less than one iteration: the base work makes the
 # injection fine-grained). Per case, a short `contend ab` of the base binary against itself, with
-# the head thinking K more iterations per operation, measures the throughput ratio r (paired
+# the head doing K more iterations per operation, measures the throughput ratio r (paired
 # forks, so a process's placement mode does not mis-size it). Time per operation is modelled as
 # linear in the work, so N more iterations give 1/r - 1 = N c for some c; the head gets the N that
 # gives 1/(1 - s) - 1 more time per operation, for a throughput drop s. SIZE_ROUNDS more rounds
@@ -19,6 +24,7 @@
 # Usage: scripts/gate-calibration.sh [OUT_DIR]          (default target/gate-calibration)
 # Env:   RUNS_AA=10 RUNS_DET=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
 #        SPEC10 / SPEC5: injection sizes from an earlier calibration's spec10.txt / spec5.txt
+#        (entries KNOB:VARIANT@THREADS=N, KNOB think or cs, N the head's total value)
 #        BIN_A / BIN_B: two builds to use instead of building them here (must be different paths)
 # Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET) * 3 min, plus sizing: cases x (1 +
 # SIZE_ROUNDS) x SIZE_BUDGET (~12 min for the 34 cases on 2 CPUs).
@@ -60,11 +66,35 @@ if [[ -z ${CASES:-} ]]; then
   CASES=$(jq -r '.cases[] | "\(.variant)@\(.threads)"' "$OUT/list/results.json")
 fi
 
-ab_run() { # MODE RUN [HEAD_THINK_SPEC]
+# The variants whose injection goes into the critical section (see above).
+knob_of() { # VARIANT
+  case $1 in
+    counter/mutex | counter/actor | deadlock/*) echo cs ;;
+    *) echo think ;;
+  esac
+}
+
+# The head's options for an injection spec (KNOB:VARIANT@THREADS=N,...).
+head_options() { # SPEC
+  local think="" cs="" item
+  for item in ${1//,/ }; do
+    case $item in
+      cs:*) cs+="${cs:+,}${item#cs:}" ;;
+      think:*) think+="${think:+,}${item#think:}" ;;
+      *) think+="${think:+,}$item" ;; # an older calibration's spec: think work only
+    esac
+  done
+  [[ -n $think ]] && echo "--head-think-work $think"
+  [[ -n $cs ]] && echo "--head-cs-work $cs"
+  return 0
+}
+
+ab_run() { # MODE RUN [INJECTION_SPEC]
   local dir="$OUT/runs/$1/$2" rc=0 extra=()
   mkdir -p "$dir"
   if [[ -n ${3:-} ]]; then
-    extra=(--think-work "$BASE_THINK" --head-think-work "$3")
+    # shellcheck disable=SC2207 # option words without spaces
+    extra=(--think-work "$BASE_THINK" $(head_options "$3"))
   fi
   # shellcheck disable=SC2086 # AB_ARGS is a list of options
   "$BIN_B" ab --base "$BIN_A" --head "$BIN_B" $AB_ARGS "${extra[@]}" --out "$dir" \
@@ -77,14 +107,23 @@ ab_run() { # MODE RUN [HEAD_THINK_SPEC]
   echo "$1 run $2: $(jq -r '.counts | to_entries | map(select(.value > 0) | "\(.value) \(.key)") | join(", ")' "$dir/ab-gate.json")" >&2
 }
 
+# The injection spec entry for EXTRA more iterations of VARIANT's knob.
+injection() { # VARIANT THREADS EXTRA
+  if [[ $(knob_of "$1") == cs ]]; then
+    echo "cs:$1@$2=$3"
+  else
+    echo "think:$1@$2=$((BASE_THINK + $3))"
+  fi
+}
+
 ab_ratio() { # VARIANT THREADS EXTRA: head/base throughput of the base binary against itself,
-  # the head thinking EXTRA more iterations per operation (paired forks, median ratio; the
+  # the head doing EXTRA more iterations per operation (paired forks, median ratio; the
   # extreme confidence keeps the loop from stopping at its first decisive look, so the ratio
   # comes from every pair the budget buys, ~30 on 2 CPUs)
   local dir="$OUT/size"
-  # shellcheck disable=SC2086 # AB_ARGS is a list of options
+  # shellcheck disable=SC2086,SC2046 # AB_ARGS and the head options are lists of options
   "$BIN_A" ab --base "$BIN_A" --head "$BIN_A" $AB_ARGS --workloads "$1" --threads "$2" \
-    --think-work "$BASE_THINK" --head-think-work "$1@$2=$((BASE_THINK + $3))" \
+    --think-work "$BASE_THINK" $(head_options "$(injection "$1" "$2" "$3")") \
     --budget "$SIZE_BUDGET" --confidence 0.999999 --out "$dir" >/dev/null 2>&1 || true
   jq '.cases[0].ratio // 1' "$dir/ab-gate.json"
 }
@@ -122,8 +161,8 @@ if [[ $RUNS_DET -gt 0 && -z $spec10 ]]; then
     done
     n5=$(jq -n --argjson n "$n10" '[$n * (1 / 0.95 - 1) / (1 / 0.9 - 1) | round, 1] | max')
     echo "$log => head +$n10 (-10%), +$n5 (-5%)" >&2
-    spec10+="${spec10:+,}$case=$((BASE_THINK + n10))"
-    spec5+="${spec5:+,}$case=$((BASE_THINK + n5))"
+    spec10+="${spec10:+,}$(injection "$variant" "$threads" "$n10")"
+    spec5+="${spec5:+,}$(injection "$variant" "$threads" "$n5")"
   done
 fi
 echo "$spec10" >"$OUT/spec10.txt"

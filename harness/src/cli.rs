@@ -252,6 +252,10 @@ pub struct AbArgs {
     /// `N` for every case, or `VARIANT@THREADS=N,...` per case (cases not named keep --think-work).
     #[arg(long, hide = true, value_name = "SPEC")]
     pub head_think_work: Option<String>,
+    /// Calibration only: run the head with more --cs-work (work inside the critical section, or
+    /// the actor's per-message work), in the same form as --head-think-work.
+    #[arg(long, hide = true, value_name = "SPEC")]
+    pub head_cs_work: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -59,9 +59,14 @@ fn executable(path: &Path, option: &str) -> Result<PathBuf, UsageError> {
     Ok(found)
 }
 
-/// `--head-think-work`: the head's think work per case key (`variant@threads`), or for all.
-fn head_think(spec: Option<&str>, default: u32) -> Result<impl Fn(&str) -> u32, UsageError> {
-    let bad = |why: String| UsageError::new(format!("--head-think-work {spec:?}: {why}"));
+/// A calibration knob of the head (`--head-think-work`, `--head-cs-work`): its value per case key
+/// (`variant@threads`), or one for all; cases not named keep the run's value.
+fn head_knob(
+    flag: &str,
+    spec: Option<&str>,
+    default: u32,
+) -> Result<impl Fn(&str) -> u32 + use<>, UsageError> {
+    let bad = |why: String| UsageError::new(format!("{flag} {spec:?}: {why}"));
     let mut all = default;
     let mut per_case: BTreeMap<String, u32> = BTreeMap::new();
     if let Some(spec) = spec {
@@ -91,7 +96,16 @@ fn ab_cases(
     fork_plan: &Plan,
     opts_threshold: impl Fn(&str) -> f64,
 ) -> anyhow::Result<Vec<AbCase>> {
-    let think = head_think(args.head_think_work.as_deref(), args.run.think_work)?;
+    let think = head_knob(
+        "--head-think-work",
+        args.head_think_work.as_deref(),
+        args.run.think_work,
+    )?;
+    let cs = head_knob(
+        "--head-cs-work",
+        args.head_cs_work.as_deref(),
+        args.run.cs_work,
+    )?;
     Ok(plan
         .cases()
         .into_iter()
@@ -99,8 +113,10 @@ fn ab_cases(
             let key =
                 contend_reports::schema::case_key(variant.name, threads, plan.placement.name());
             let base_args = case_args(per_fork, fork_plan, variant.name, threads);
+            let variant_threads = format!("{}@{threads}", variant.name);
             let head_args = RunArgs {
-                think_work: think(&format!("{}@{threads}", variant.name)),
+                think_work: think(&variant_threads),
+                cs_work: cs(&variant_threads),
                 ..base_args.clone()
             };
             AbCase {
