@@ -22,11 +22,15 @@
 # The change actually injected is reported as measured: the median of the runs' paired estimates.
 #
 # Usage: scripts/gate-calibration.sh [OUT_DIR]          (default target/gate-calibration)
-# Env:   RUNS_AA=10 RUNS_DET=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
+# Exact injection: RUNS_EXACT runs per size where the head's throughput is multiplied by 0.90 /
+# 0.95 as the A/B reads it (--head-scale-throughput): a change of exactly known size with the
+# real noise of both builds, for cases where added work does not cost throughput in proportion
+# (contended locks and oversubscribed actors respond to it erratically, even non-monotonically).
+# Env:   RUNS_AA=10 RUNS_DET=3 RUNS_EXACT=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
 #        SPEC10 / SPEC5: injection sizes from an earlier calibration's spec10.txt / spec5.txt
 #        (entries KNOB:VARIANT@THREADS=N, KNOB think or cs, N the head's total value)
 #        BIN_A / BIN_B: two builds to use instead of building them here (must be different paths)
-# Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET) * 3 min, plus sizing: cases x (1 +
+# Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET + 2 * RUNS_EXACT) * 3 min, plus sizing: cases x (1 +
 # SIZE_ROUNDS) x SIZE_BUDGET (~12 min for the 34 cases on 2 CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +38,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-target/gate-calibration}
 RUNS_AA=${RUNS_AA:-10}
 RUNS_DET=${RUNS_DET:-3}
+RUNS_EXACT=${RUNS_EXACT:-3}
 BASE_THINK=${BASE_THINK:-50}
 K=${K:-50}
 SIZE_ROUNDS=${SIZE_ROUNDS:-1}
@@ -89,10 +94,12 @@ head_options() { # SPEC
   return 0
 }
 
-ab_run() { # MODE RUN [INJECTION_SPEC]
+ab_run() { # MODE RUN [INJECTION_SPEC | scale:FACTOR]
   local dir="$OUT/runs/$1/$2" rc=0 extra=()
   mkdir -p "$dir"
-  if [[ -n ${3:-} ]]; then
+  if [[ ${3:-} == scale:* ]]; then
+    extra=(--head-scale-throughput "${3#scale:}")
+  elif [[ -n ${3:-} ]]; then
     # shellcheck disable=SC2207 # option words without spaces
     extra=(--think-work "$BASE_THINK" $(head_options "$3"))
   fi
@@ -169,11 +176,17 @@ echo "$spec10" >"$OUT/spec10.txt"
 echo "$spec5" >"$OUT/spec5.txt"
 
 # Modes take turns run by run, so a calibration cut short still has some of each.
-for r in $(seq 1 $((RUNS_AA > RUNS_DET ? RUNS_AA : RUNS_DET))); do
+most=$((RUNS_AA > RUNS_DET ? RUNS_AA : RUNS_DET))
+most=$((most > RUNS_EXACT ? most : RUNS_EXACT))
+for r in $(seq 1 "$most"); do
   [[ $r -le $RUNS_AA ]] && ab_run aa "$r"
   if [[ $r -le $RUNS_DET ]]; then
     ab_run slower10 "$r" "$spec10"
     ab_run slower5 "$r" "$spec5"
+  fi
+  if [[ $r -le $RUNS_EXACT ]]; then
+    ab_run scaled10 "$r" scale:0.90
+    ab_run scaled5 "$r" scale:0.95
   fi
 done
 

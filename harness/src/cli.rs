@@ -44,7 +44,7 @@ pub enum Command {
     /// Compare two results files case by case: the perf-regression gate (exit 1 on a regression).
     Compare(CompareArgs),
     /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
-    Ab(AbArgs),
+    Ab(Box<AbArgs>),
     /// Show the CPU (and physical core) each thread would be pinned to, without running anything.
     Plan(PlanArgs),
     /// Print a shell completion script, e.g. `contend completions bash > ~/.local/share/bash-completion/completions/contend`.
@@ -190,6 +190,50 @@ pub struct RunArgs {
     /// Skip measuring the harness's own overhead at the start of the run.
     #[arg(long)]
     pub no_overhead: bool,
+    /// Queue modes: `throughput` (saturated samples, one message in N timed, and the crate's
+    /// bare loop beside them), `latency` (open-loop latency at offered rates; the queue family
+    /// only), or `both`. Other families have one mode and ignore it.
+    #[arg(long, value_enum, default_value_t = Mode::Both)]
+    pub mode: Mode,
+    /// Latency mode: offered rates in messages/s over all producers, e.g. `100k,1M,2.5M`
+    /// [default: 10,50,80,90,95,100,110% of the case's measured saturation throughput].
+    #[arg(long, value_delimiter = ',', value_parser = parse_rate, value_name = "RATES")]
+    pub rate: Vec<f64>,
+}
+
+/// What the message-passing modes measure (`--mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    Throughput,
+    Latency,
+    Both,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Throughput => "throughput",
+            Mode::Latency => "latency",
+            Mode::Both => "both",
+        }
+    }
+}
+
+/// One `--rate`: messages/s, with an optional k / M / G suffix; positive and finite.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1e3),
+        Some((i, 'M')) => (&t[..i], 1e6),
+        Some((i, 'G')) => (&t[..i], 1e9),
+        _ => (t, 1.0),
+    };
+    match digits.parse::<f64>() {
+        Ok(r) if r.is_finite() && r * scale >= 1.0 && r * scale <= 1e12 => Ok(r * scale),
+        _ => Err(format!(
+            "{s:?} is not a rate in messages/s between 1 and 1e12 (examples: 50000, 250k, 2.5M)"
+        )),
+    }
 }
 
 /// The gate's verdict settings, shared by `compare` and `ab`.
@@ -256,6 +300,18 @@ pub struct AbArgs {
     /// the actor's per-message work), in the same form as --head-think-work.
     #[arg(long, hide = true, value_name = "SPEC")]
     pub head_cs_work: Option<String>,
+    /// Calibration only: multiply the head's measured throughput by this factor as it is read
+    /// (e.g. 0.9: exactly 10% slower, with the real noise of both builds).
+    #[arg(long, hide = true, value_name = "FACTOR", value_parser = parse_scale)]
+    pub head_scale_throughput: Option<f64>,
+}
+
+/// `--head-scale-throughput`: a factor in (0, 10].
+fn parse_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 10.0 => Ok(f),
+        _ => Err(format!("{s:?} is not a factor in (0, 10]")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

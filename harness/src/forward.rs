@@ -66,6 +66,8 @@ pub fn to_argv(args: &RunArgs) -> Vec<String> {
         task_work,
         matrix_size,
         no_overhead,
+        mode,
+        rate,
     } = args;
     opt(
         "--workloads",
@@ -113,6 +115,16 @@ pub fn to_argv(args: &RunArgs) -> Vec<String> {
     opt(
         "--matrix-size",
         differ(matrix_size, &d.matrix_size, usize::to_string),
+    );
+    opt("--mode", differ(mode, &d.mode, |m| m.name().into()));
+    opt(
+        "--rate",
+        (!rate.is_empty()).then(|| {
+            rate.iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
     );
     for (flag, on) in [
         ("--quick", *quick),
@@ -205,6 +217,8 @@ mod tests {
             task_work: 200,
             matrix_size: 128,
             no_overhead: true,
+            mode: crate::cli::Mode::Latency,
+            rate: vec![1000.0, 2.5e6],
         }
     }
 

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use base64::Engine;
-use contend_reports::schema::{Case, CaseStatus, Latency, Validation};
-use contend_reports::stats::summarize;
+use contend_reports::schema::{BareReference, Case, CaseStatus, Latency, Validation};
+use contend_reports::stats::{median, summarize};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 
@@ -34,6 +34,11 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
         .collect();
     out.batch_latency =
         (batches.len() == cases.len()).then(|| merge_latency(batches.iter().copied()));
+    out.bare_reference = merge_bare(cases.iter().filter_map(|c| c.bare_reference.as_ref()));
+    out.load_sweeps = cases
+        .iter()
+        .flat_map(|c| c.load_sweeps.iter().cloned())
+        .collect();
     out.validation = merge_validation(cases.iter().map(|c| &c.validation));
     if let Some(bad) = cases.iter().find(|c| c.status != CaseStatus::Ok) {
         out.status = bad.status.clone();
@@ -57,10 +62,27 @@ pub fn merge_cases(cases: &[&Case]) -> Case {
     out
 }
 
-/// Marks every sample and the fork evidence of a one-process case as measured by `fork`.
+/// Marks every sample, the fork evidence and the load sweeps of a one-process case as measured
+/// by `fork`.
 pub fn set_fork(case: &mut Case, fork: u32) {
     case.samples.iter_mut().for_each(|s| s.fork = fork);
     case.fork_evidence.iter_mut().for_each(|e| e.fork = fork);
+    case.load_sweeps.iter_mut().for_each(|s| s.fork = fork);
+}
+
+/// Every fork's bare windows and pair ratios together, medians taken again.
+fn merge_bare<'a>(refs: impl Iterator<Item = &'a BareReference>) -> Option<BareReference> {
+    let (mut windows_per_s, mut pair_ratios) = (Vec::new(), Vec::new());
+    for r in refs {
+        windows_per_s.extend(&r.windows_per_s);
+        pair_ratios.extend(&r.pair_ratios);
+    }
+    (!windows_per_s.is_empty()).then(|| BareReference {
+        median_per_s: median(&windows_per_s),
+        ratio: median(&pair_ratios),
+        windows_per_s,
+        pair_ratios,
+    })
 }
 
 /// Adds the histograms up; falls back to the first latency when one does not decode.
@@ -162,6 +184,9 @@ mod tests {
                 core: 0,
             })],
             cpus_observed: vec![vec![cpu]],
+            stamp_every: None,
+            bare_reference: None,
+            load_sweeps: Vec::new(),
             unit: "increments".into(),
             latency_meaning: String::new(),
             unit_factors: Default::default(),

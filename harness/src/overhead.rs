@@ -8,6 +8,7 @@ use contend_reports::stats::median;
 use contend_workloads::counter::Atomic;
 use contend_workloads::{Params, find_variant};
 
+use crate::runner::load::LoadPlan;
 use crate::runner::{CaseRequest, Timing, run_case};
 use crate::topology::Placement;
 
@@ -72,6 +73,7 @@ pub fn measure(
         available_cpus,
         params: &params,
         timing: &timing,
+        load: &LoadPlan::default(),
     };
     let (mut bare, mut harness, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..pairs {

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use contend_workloads::{Family, Params, VariantInfo, catalog, find_variant};
 
-use crate::cli::RunArgs;
+use crate::cli::{Mode, RunArgs};
 use crate::error::UsageError;
 use crate::runner::Timing;
+use crate::runner::load::{DEFAULT_FRACTIONS, LoadPlan, Rates};
 use crate::topology::Placement;
 
 /// More forks than this per case is a typo, not an experiment.
@@ -31,6 +32,8 @@ pub struct Plan {
     pub measure_overhead: bool,
     /// Fresh processes per case (`--forks`); 1 runs every case in this process.
     pub forks: u32,
+    /// The queue family's modes (`--mode`, `--rate`).
+    pub load: LoadPlan,
 }
 
 impl Plan {
@@ -68,8 +71,11 @@ impl Plan {
             )));
         }
         let params = params_from_args(args, &threads)?;
+        let variants = select_variants(&args.workloads, args.include_racy)?;
+        let (variants, load) = load_plan(args, variants)?;
         Ok(Plan {
-            variants: select_variants(&args.workloads, args.include_racy)?,
+            load,
+            variants,
             threads,
             placement: args.placement,
             timing: Timing {
@@ -95,6 +101,47 @@ impl Plan {
             .flat_map(|&v| self.threads.iter().map(move |&t| (v, t)))
             .collect()
     }
+}
+
+/// The modes of a run: `--mode latency` keeps the families that have a latency mode (and refuses
+/// a named variant of one that has none); `--rate` needs the latency mode.
+fn load_plan(
+    args: &RunArgs,
+    variants: Vec<&'static VariantInfo>,
+) -> Result<(Vec<&'static VariantInfo>, LoadPlan), UsageError> {
+    if !args.rate.is_empty() && args.mode == Mode::Throughput {
+        return Err(UsageError::new(
+            "--rate sets the latency mode's offered rates: use it with --mode latency or both",
+        ));
+    }
+    let mut variants = variants;
+    if args.mode == Mode::Latency {
+        let named = args.workloads.iter().any(|w| !w.trim().is_empty());
+        if let Some(v) = variants.iter().find(|v| !v.family.has_latency_mode())
+            && named
+        {
+            return Err(UsageError::new(format!(
+                "--mode latency: {} has no latency mode (the queue family has one)",
+                v.name
+            )));
+        }
+        variants.retain(|v| v.family.has_latency_mode());
+    }
+    let mut rates = args.rate.clone();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup();
+    Ok((
+        variants,
+        LoadPlan {
+            bare_reference: args.mode != Mode::Latency,
+            sweep: args.mode != Mode::Throughput,
+            rates: if rates.is_empty() {
+                Rates::Fractions(DEFAULT_FRACTIONS.to_vec())
+            } else {
+                Rates::PerSecond(rates)
+            },
+        },
+    ))
 }
 
 /// Largest matrix accepted by `--matrix-size` (three n x n f64 matrices: 400 MiB at 4096).

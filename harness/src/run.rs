@@ -203,6 +203,7 @@ fn measure_in_process(
             available_cpus: available,
             params: &plan.params,
             timing: &plan.timing,
+            load: &plan.load,
         };
         if let Some(f) = fault {
             f.before_case();

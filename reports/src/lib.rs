@@ -12,6 +12,7 @@ pub mod html;
 mod html_compare;
 mod html_family;
 mod html_parts;
+pub mod load_schema;
 pub mod markdown;
 pub mod schema;
 pub mod stats;

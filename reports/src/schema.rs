@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::load_schema::{BareReference, LoadPoint, LoadSweep, Quantiles};
+
 /// Version of this schema; readers refuse other versions.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -227,6 +229,17 @@ pub struct Case {
     /// batches of 8-64 us); `latency` holds single operations, one timed alone per batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_latency: Option<Latency>,
+    /// Queue (saturated samples): one message in this many carried its send time, and `latency`
+    /// is the sojourn of those (chosen so the clock costs at most 2% of a message's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp_every: Option<u64>,
+    /// Queue at one producer and one consumer: the crate's bare loop measured beside the samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bare_reference: Option<BareReference>,
+    /// Queue at two or more threads (latency mode): open-loop latency at offered rates, one
+    /// sweep per process that measured the case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_sweeps: Vec<LoadSweep>,
     pub validation: Validation,
     pub status: CaseStatus,
     /// What each process (fork) that measured this case saw of its vCPUs before measuring: one

@@ -46,17 +46,15 @@ fn counters(c: &mut Criterion) {
     g.finish();
 }
 
-/// One message: produce (stamp, enqueue) then dequeue and consume (record sojourn, check).
+/// One message: produce (stamp, enqueue) then dequeue and consume (record sojourn, check value).
 fn queue_round<C: Channel>(c: &mut Criterion, name: &str) {
     let q = Queue::<C>::new(&Params::default(), 2);
     with_ctx(|ctx| {
         let mut seq = 0u64;
         c.bench_function(&format!("queue/{name} (send + receive)"), |b| {
             b.iter(|| {
-                let sent = q.produce(ctx, 0, seq);
                 seq += 1;
-                let msg = q.try_recv().expect("just sent");
-                black_box(sent) == q.consume(ctx, &msg)
+                black_box(q.send_and_receive_one(ctx, seq))
             })
         });
     });

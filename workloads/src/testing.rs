@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hdrhistogram::Histogram;
+
 use crate::variant::VariantInfo;
 use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
@@ -20,17 +22,29 @@ pub fn run_sample_with_tallies(
     threads: usize,
     millis: u64,
 ) -> (SampleCheck, Vec<WorkerTally>) {
+    let (check, tallies, _) = run_sample_recorded(workload, threads, millis);
+    (check, tallies)
+}
+
+/// As [`run_sample_with_tallies`], also returning every latency the threads recorded.
+pub fn run_sample_recorded(
+    workload: &dyn Workload,
+    threads: usize,
+    millis: u64,
+) -> (SampleCheck, Vec<WorkerTally>, Histogram<u64>) {
     let total = threads + workload.helper_threads();
     let stop = AtomicBool::new(false);
     let progress: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
     let epoch = Instant::now();
     workload.begin_sample();
+    let mut recorded = crate::ctx::new_histogram();
     let tallies: Vec<WorkerTally> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..total)
             .map(|i| {
                 let (stop, progress) = (&stop, &progress[i]);
                 s.spawn(move || {
-                    workload.run(&mut WorkerCtx::new(i, threads, stop, progress, epoch, 42))
+                    let mut ctx = WorkerCtx::new(i, threads, stop, progress, epoch, 42);
+                    (workload.run(&mut ctx), ctx.take_histogram())
                 })
             })
             .collect();
@@ -46,10 +60,14 @@ pub fn run_sample_with_tallies(
         stop.store(true, Ordering::Relaxed);
         handles
             .into_iter()
-            .map(|h| h.join().expect("worker panicked"))
+            .map(|h| {
+                let (tally, histogram) = h.join().expect("worker panicked");
+                recorded.add(&histogram).expect("histograms share bounds");
+                tally
+            })
             .collect()
     });
-    (workload.end_sample(&tallies), tallies)
+    (workload.end_sample(&tallies), tallies, recorded)
 }
 
 /// Serializes the racy-variant tests: a race needs its threads to overlap, which two cores

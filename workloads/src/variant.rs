@@ -33,6 +33,11 @@ impl Family {
         }
     }
 
+    /// Whether the family has an open-loop latency mode (`--mode latency`): the queue family.
+    pub fn has_latency_mode(self) -> bool {
+        matches!(self, Family::Queue)
+    }
+
     /// What one unit of throughput is.
     pub fn unit(self) -> &'static str {
         match self {
@@ -54,9 +59,11 @@ impl Family {
                  mean (batch time / increments) is reported separately as batch mean"
             }
             Family::Queue => {
-                "enqueue-to-dequeue sojourn per message (consumer's clock read minus the producer's send stamp, \
-                 one shared epoch); closed loop: each producer keeps at most --in-flight (default 64) messages \
-                 unreceived, so latency is measured at that bounded occupancy, not at a saturated queue's backlog"
+                "saturated sojourn: enqueue-to-dequeue time of one message in N (stamp_every, sized so the \
+                 clock costs at most 2% of a message's time), consumer's clock read minus the producer's \
+                 send stamp; producers send as fast as the bounded queue takes messages, so at saturation \
+                 this is mostly the backlog of a full queue. Latency under load is the latency mode's \
+                 sweep: open loop at offered rates, counted from each message's intended send time"
             }
             Family::Pool => {
                 "submit-to-complete per task (worker's clock read when the task's work is done minus the \

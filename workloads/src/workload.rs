@@ -34,6 +34,24 @@ pub struct SampleCheck {
     pub outcome: Outcome,
 }
 
+/// How a message-passing variant is driven in the next samples (see [`Workload::set_load`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// Saturated: producers send as fast as the queue takes messages (a full bounded queue
+    /// holds them back). One message in `stamp_every` carries its send time, and latency is
+    /// recorded for those only, so the clock costs a small share of each message.
+    Saturated { stamp_every: u64 },
+    /// Open loop: producers send on a fixed schedule, `per_s` messages per second over all of
+    /// them. A message carries its *intended* send time and latency counts from it, so a producer
+    /// that falls behind (a full queue, a stall) charges the delay to the messages it owes
+    /// (coordinated omission corrected, as wrk2 does).
+    Offered { per_s: f64 },
+    /// The bare reference: the same threads and queue, each doing nothing per message but the
+    /// crate's send or receive (no clock, no check values, no think work); only the counts are
+    /// proven. What the harness adds per message is the difference to [`Load::Saturated`].
+    Bare,
+}
+
 /// One variant's implementation, built for a given thread count.
 ///
 /// The runner spawns `threads + helper_threads()` threads once per case. Before every sample it calls
@@ -55,6 +73,12 @@ pub trait Workload: Send + Sync {
 
     /// Proves the sample's result; `tallies[i]` is thread `i`'s tally.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck;
+
+    /// Sets how the next samples drive the variant; false when the variant has no such mode
+    /// (only the queue family has one, and offered load needs a producer and a consumer).
+    fn set_load(&self, _load: Load) -> bool {
+        false
+    }
 
     /// What thread `index` is waiting for right now, if the variant tracks it (shown when the
     /// watchdog declares the case deadlocked).

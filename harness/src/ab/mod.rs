@@ -124,6 +124,7 @@ fn ab_cases(
                 key,
                 base_args,
                 head_args,
+                head_scale: args.head_scale_throughput.unwrap_or(1.0),
             }
         })
         .collect())
@@ -189,7 +190,15 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
     // One fork of a case: the same options, `--samples` per fork (default 1), and short windows
     // unless given (see FORK_WARMUP).
+    // The gate compares saturated throughput: a fork runs no latency sweep.
+    if args.run.mode == crate::cli::Mode::Latency || !args.run.rate.is_empty() {
+        return Err(UsageError::new(
+            "--mode latency / --rate: contend ab compares throughput (its forks run --mode throughput)",
+        )
+        .into());
+    }
     let per_fork = RunArgs {
+        mode: crate::cli::Mode::Throughput,
         samples: Some(args.run.samples.unwrap_or(1)),
         warmup: Some(args.run.warmup.unwrap_or(FORK_WARMUP)),
         duration: Some(args.run.duration.unwrap_or(FORK_WINDOW)),

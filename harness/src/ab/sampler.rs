@@ -29,6 +29,9 @@ pub struct AbCase {
     pub threshold: f64,
     pub base_args: RunArgs,
     pub head_args: RunArgs,
+    /// Calibration only (`--head-scale-throughput`): the head's measured throughput is multiplied
+    /// by this as it is read (1 otherwise): a change of exactly known size with the real noise.
+    pub head_scale: f64,
 }
 
 /// One measured fork of one side: its results file with exactly one proven case.
@@ -41,6 +44,16 @@ impl Throughput for Measured {
     /// The fork's value: the median of its samples.
     fn throughput(&self) -> f64 {
         fork_value(&self.results)
+    }
+}
+
+/// Multiplies every sample's work and throughput by `factor` (calibration's exact injection).
+fn scale_throughput(results: &mut Results, factor: f64) {
+    for case in &mut results.cases {
+        for s in &mut case.samples {
+            s.throughput *= factor;
+            s.ops = (s.ops as f64 * factor).round() as u64;
+        }
     }
 }
 
@@ -83,7 +96,14 @@ pub fn pair(
         } else {
             &case.base_args
         };
-        run_fork(&side.binary, args, &case.key, &side.scratch, timeout)
+        let result = run_fork(&side.binary, args, &case.key, &side.scratch, timeout);
+        match result {
+            ForkResult::Measured(mut r) if side.name == "head" && case.head_scale != 1.0 => {
+                scale_throughput(&mut r, case.head_scale);
+                ForkResult::Measured(r)
+            }
+            other => other,
+        }
     };
     let (b, h) = match order {
         Order::BaseFirst => {

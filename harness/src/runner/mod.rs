@@ -4,22 +4,26 @@
 //! All hand-offs between the runner and its threads go through atomics (Release/Acquire), so they
 //! stay visible to ThreadSanitizer even when std itself is not instrumented.
 
+pub mod load;
 mod shared;
+mod sweep;
 mod wait;
+mod window;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use contend_reports::schema::{Case, CaseStatus, Sample, Validation};
 use contend_reports::stats::summarize;
-use contend_workloads::{Params, VariantInfo};
+use contend_workloads::{Load, Params, VariantInfo};
 
-use shared::{Shared, ThreadReport, thread_main};
+use shared::{Shared, thread_main};
 use wait::{Wait, wait_for};
+use window::run_window;
 
-use crate::evidence::{CaseShape, StatSnapshot, fork_evidence, sample_evidence, tick_ns};
+use crate::evidence::{CaseShape, fork_evidence, sample_evidence, tick_ns};
 use crate::latency::latency_summary;
 use crate::proof::Proof;
 use crate::topology::{Placement, assign};
@@ -48,6 +52,8 @@ pub struct CaseRequest<'a> {
     pub available_cpus: usize,
     pub params: &'a Params,
     pub timing: &'a Timing,
+    /// The queue family's modes (ignored by families without them).
+    pub load: &'a load::LoadPlan,
 }
 
 /// Runs one case: warm-up, then timed samples, each proven; `on_sample(done, total)` reports progress.
@@ -93,6 +99,16 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     let mut histogram = contend_workloads::ctx::new_histogram();
     let mut batch_histogram = contend_workloads::ctx::new_histogram();
     let mut cpus_observed: Vec<Vec<usize>> = vec![Vec::new(); total_threads];
+    // Queue: saturated samples, stamping one message in N (sized from the warm-up).
+    let saturated = shared.workload.set_load(Load::Saturated {
+        stamp_every: load::WARMUP_STAMP_EVERY,
+    });
+    let mut stamp_every = saturated.then_some(load::WARMUP_STAMP_EVERY);
+    // The bare reference is of one producer and one consumer.
+    let bare_pair = saturated && req.load.bare_reference && req.threads == 2;
+    let mut bare_pairs = Vec::new();
+    // Windows run so far (warm-up, samples, bare, sweep): the case threads' gate numbers.
+    let mut windows = 0u64;
 
     if status.is_ok()
         && let Wait::Stalled { stall } = wait_for(&shared, &shared.ready, timing.stall_timeout)
@@ -113,102 +129,108 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             break;
         }
         let warm = n <= warmups;
-        shared.workload.begin_sample();
-        shared.stop.store(false, Ordering::Relaxed);
-        shared.done.store(0, Ordering::Relaxed);
-        shared.arrived.store(0, Ordering::Relaxed);
-        shared.open_gate(u64::from(n));
-        // The window opens once every thread is running, so none can miss it.
-        if let Wait::Stalled { stall } = wait_for(&shared, &shared.arrived, timing.stall_timeout) {
-            status = CaseStatus::Error {
-                message: format!(
-                    "threads did not reach sample {n} within {} ms",
-                    stall.as_millis()
-                ),
-            };
-            break;
-        }
-        // Steal is read around the window, by this thread, outside it.
-        let stat_before = StatSnapshot::read();
-        let start = Instant::now();
-        shared.go.store(u64::from(n), Ordering::Release);
-        std::thread::sleep(if warm { timing.warmup } else { timing.duration });
-        shared.stop.store(true, Ordering::Relaxed);
-        if let Wait::Stalled { stall } = wait_for(&shared, &shared.done, timing.stall_timeout) {
-            let blocked = (0..total_threads)
-                .filter(|&i| shared.slots[i].lock().map(|s| s.is_none()).unwrap_or(true))
-                .map(|i| {
-                    let role = if i < req.threads { "worker" } else { "helper" };
-                    let units = shared.progress[i].load(Ordering::Relaxed);
-                    match shared.workload.blocked_on(i) {
-                        Some(what) => format!("{role} {i}: {what} (after {units} units)"),
-                        None => format!("{role} {i}: no progress after {units} units"),
-                    }
-                })
-                .collect();
-            status = CaseStatus::Deadlocked {
-                stall_ms: stall.as_millis() as u64,
-                blocked,
-            };
-            break;
-        }
-        let stat_after = StatSnapshot::read();
-        let reports: Vec<ThreadReport> = shared
-            .slots
-            .iter()
-            .map(|s| {
-                s.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .expect("every thread reported")
-            })
-            .collect();
-        let finished = reports.iter().map(|r| r.finished).max().unwrap_or(start);
-        let elapsed_ns = finished.saturating_duration_since(start).as_nanos().max(1) as u64;
-        let mut tallies = Vec::with_capacity(total_threads);
-        let mut panicked = None;
-        let spans: Vec<_> = reports.iter().map(|r| r.span).collect();
-        for (i, r) in reports.into_iter().enumerate() {
-            cpus_observed[i].extend(r.cpus.iter().flatten());
-            match r.tally {
-                Ok(t) => tallies.push(t),
-                Err(msg) => panicked = Some(format!("thread {i} panicked: {msg}")),
+        let length = if warm { timing.warmup } else { timing.duration };
+        windows += 1;
+        let run = match run_window(&shared, windows, length, timing.stall_timeout, req.threads) {
+            Ok(run) => run,
+            Err(s) => {
+                status = s;
+                break;
             }
-            if !warm {
-                histogram
-                    .add(&r.histogram)
-                    .expect("histograms share bounds");
-                batch_histogram
-                    .add(&r.batch_histogram)
-                    .expect("histograms share bounds");
-            }
-        }
-        if let Some(message) = panicked {
+        };
+        run.observe_cpus(&mut cpus_observed);
+        if let Some(message) = run.panicked {
             proof.fail(message.clone());
             status = CaseStatus::Error { message };
             break;
         }
-        let check = shared.workload.end_sample(&tallies);
+        let check = shared.workload.end_sample(&run.tallies);
         proof.add(check.outcome, v.expected_race);
-        if !warm {
-            samples.push(Sample {
-                fork: 0,
-                ops: check.ops,
-                elapsed_ns,
-                throughput: check.ops as f64 * 1e9 / elapsed_ns as f64,
-                evidence: Some(sample_evidence(
-                    &shape,
-                    stat_before.as_ref(),
-                    stat_after.as_ref(),
-                    &spans,
-                    check.ops,
-                    elapsed_ns,
-                    tick_ns,
-                )),
+        let throughput = check.ops as f64 * 1e9 / run.elapsed_ns as f64;
+        if warm {
+            if saturated {
+                let n = load::stamp_every(throughput, load::stamp_cost_ns());
+                shared.workload.set_load(Load::Saturated { stamp_every: n });
+                stamp_every = Some(n);
+            }
+            continue;
+        }
+        histogram
+            .add(&run.histogram)
+            .expect("histograms share bounds");
+        batch_histogram
+            .add(&run.batch_histogram)
+            .expect("histograms share bounds");
+        samples.push(Sample {
+            fork: 0,
+            ops: check.ops,
+            elapsed_ns: run.elapsed_ns,
+            throughput,
+            evidence: Some(sample_evidence(
+                &shape,
+                run.stat_before.as_ref(),
+                run.stat_after.as_ref(),
+                &run.spans,
+                check.ops,
+                run.elapsed_ns,
+                tick_ns,
+            )),
+        });
+        on_sample(n - warmups, timing.samples);
+        if bare_pair && load::bare_after(n - warmups, timing.samples) {
+            // The bare loop on the same threads and queue, right after this sample.
+            shared.workload.set_load(Load::Bare);
+            windows += 1;
+            let bare = run_window(&shared, windows, length, timing.stall_timeout, req.threads);
+            let bare = match bare {
+                Ok(bare) => bare,
+                Err(s) => {
+                    status = s;
+                    break;
+                }
+            };
+            bare.observe_cpus(&mut cpus_observed);
+            if let Some(message) = bare.panicked {
+                proof.fail(message.clone());
+                status = CaseStatus::Error { message };
+                break;
+            }
+            let check = shared.workload.end_sample(&bare.tallies);
+            let bare_per_s = check.ops as f64 * 1e9 / bare.elapsed_ns as f64;
+            proof.add(check.outcome, v.expected_race);
+            bare_pairs.push((throughput, bare_per_s));
+            shared.workload.set_load(Load::Saturated {
+                stamp_every: stamp_every.unwrap_or(load::WARMUP_STAMP_EVERY),
             });
-            on_sample(n - warmups, timing.samples);
         }
     }
+    let throughputs: Vec<f64> = samples.iter().map(|s| s.throughput).collect();
+    let load_sweeps = if status.is_ok() && req.load.sweep && !samples.is_empty() {
+        let spec = sweep::SweepSpec {
+            rates: &req.load.rates,
+            sample_window: timing.duration,
+            stall_timeout: timing.stall_timeout,
+            workers: req.threads,
+            expected_race: v.expected_race,
+        };
+        let sweep = sweep::run_sweep(
+            &shared,
+            &spec,
+            windows,
+            contend_reports::stats::median(&throughputs),
+            &mut proof,
+            &mut cpus_observed,
+        );
+        match sweep {
+            Ok(sweep) => sweep.into_iter().collect(),
+            Err(s) => {
+                status = s;
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
 
     // Release every thread to quit; join them unless the case stalled (then they are abandoned:
     // they only hold an `Arc` of the shared state, so nothing they own dangles).
@@ -229,7 +251,6 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     if status.is_ok() && matches!(validation, Validation::Failed { .. }) {
         status = CaseStatus::Failed;
     }
-    let throughputs: Vec<f64> = samples.iter().map(|s| s.throughput).collect();
     Case {
         helper_threads: total_threads - req.threads,
         oversubscribed,
@@ -239,6 +260,9 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         samples,
         latency: latency_summary(&histogram),
         batch_latency: (!batch_histogram.is_empty()).then(|| latency_summary(&batch_histogram)),
+        stamp_every,
+        bare_reference: load::bare_reference(&bare_pairs),
+        load_sweeps,
         validation,
         status,
         fork_evidence,
@@ -276,6 +300,9 @@ pub fn case_shell(v: &VariantInfo, threads: usize, placement: Placement, params:
         throughput: summarize(&[]),
         latency: latency_summary(&contend_workloads::ctx::new_histogram()),
         batch_latency: None,
+        stamp_every: None,
+        bare_reference: None,
+        load_sweeps: Vec::new(),
         validation: Validation::NotRun,
         status: CaseStatus::Ok,
     }

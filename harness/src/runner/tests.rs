@@ -2,6 +2,7 @@
 
 use super::*;
 use contend_workloads::{Family, Outcome, SampleCheck, Style, WorkerCtx, WorkerTally, Workload};
+use std::time::Instant;
 
 fn timing(samples: u32) -> Timing {
     Timing {
@@ -21,6 +22,7 @@ fn run(variant: &'static VariantInfo, threads: usize, samples: u32) -> Case {
         available_cpus: 2,
         params: &Params::default(),
         timing: &timing(samples),
+        load: &load::LoadPlan::default(),
     };
     run_case(&req, &mut |_, _| {})
 }
@@ -157,6 +159,7 @@ fn every_sample_carries_evidence_and_the_case_its_fork_evidence() {
         available_cpus: cpus.len(),
         params: &Params::default(),
         timing: &timing(3),
+        load: &load::LoadPlan::default(),
     };
     let case = run_case(&req, &mut |_, _| {});
     assert_eq!(case.status, CaseStatus::Ok);

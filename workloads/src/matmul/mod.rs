@@ -348,10 +348,11 @@ mod tests {
     fn a_product_slower_than_the_window_still_completes_and_counts() {
         // The window closes long before the first product ends: it completes, is validated,
         // and counts, so a window shorter than one product still measures a throughput (no
-        // window bias: the sample's time runs until the product is done).
+        // window bias: the sample's time runs until the product is done). n = 512 takes
+        // milliseconds, longer than the test driver's 1 ms look for the first unit of work.
         let w = SharedRows::new(
             &Params {
-                matrix_size: 136,
+                matrix_size: 512,
                 ..Params::default()
             },
             2,

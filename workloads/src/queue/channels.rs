@@ -22,6 +22,16 @@ pub trait Channel: Send + Sync + 'static {
     /// Dequeues a message, waiting (blocking or spinning, as the design does) until one arrives;
     /// the driver's end-of-sample sentinels guarantee one does.
     fn recv(&self) -> Msg;
+
+    /// The bare reference's consumer: receives until the end-of-sample sentinel with nothing
+    /// else per message, straight on the crate where the adapter adds a layer; returns the count.
+    fn recv_bare(&self) -> u64 {
+        let mut received = 0u64;
+        while !self.recv().is_end() {
+            received += 1;
+        }
+        received
+    }
 }
 
 /// `queue/mutex-deque`: `std::sync::Mutex<VecDeque>` with two condition variables.
@@ -167,6 +177,20 @@ impl Channel for StdChannel {
     fn recv(&self) -> Msg {
         let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
         rx.recv().expect("sender alive while the workload lives")
+    }
+
+    /// One consumer holds the receiver for the whole window, as a bare `Receiver` loop would.
+    fn recv_bare(&self) -> u64 {
+        let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+        let mut received = 0u64;
+        while !rx
+            .recv()
+            .expect("sender alive while the workload lives")
+            .is_end()
+        {
+            received += 1;
+        }
+        received
     }
 }
 

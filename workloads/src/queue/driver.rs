@@ -1,52 +1,60 @@
-//! The producer/consumer driver shared by the correct queues: a closed-loop credit window per
-//! producer, sojourn latency, end-of-sample sentinels and exactly-once tallies.
+//! The producer/consumer driver shared by the correct queues: saturated or open-loop producers,
+//! sampled or complete latency, end-of-sample sentinels and exactly-once tallies.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crossbeam_utils::{Backoff, CachePadded};
+use std::sync::atomic::AtomicU8;
 
 use super::Msg;
 use super::channels::Channel;
 use crate::proof::check_delivery;
 use crate::spin::Think;
-use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
-/// Producers tell the watchdog they progress once per this many messages.
+/// Threads tell the watchdog they progress once per this many messages.
 const TICK_EVERY: u64 = 64;
-/// Consumers return credits to producers at least once per this many messages (and always
-/// before they wait for an empty queue), so one shared-line write serves many messages.
-const MAX_FLUSH_EVERY: u64 = 32;
+
+/// Which [`Load`] drives the next samples (`Queue::load`).
+const SATURATED: u8 = 0;
+const OFFERED: u8 = 1;
+const BARE: u8 = 2;
 
 /// A correct queue variant: `threads` split into producers and consumers (see
 /// [`Params::queue_split`]); with one thread, that thread alternates a burst of sends and the
 /// matching receives.
 ///
-/// Closed loop: a producer sends only while fewer than `window` of its messages are unreceived,
-/// so latency is the queue's sojourn time at a bounded occupancy (at most producers x window
-/// messages), not the backlog of a saturated queue. The credit wait spins, then yields
-/// (crossbeam `Backoff`), identically for every variant.
+/// How producers send is the [`Load`] set by the runner ([`Workload::set_load`]) (and the bare
+/// reference's windows run the crate's calls alone on the same threads):
+/// - saturated (the default, every message stamped): as fast as the queue takes them, a full
+///   queue holding them back. One message in `stamp_every` (a power of two) carries its send
+///   time; the consumer records the sojourn of those only. At saturation that sojourn is mostly
+///   the backlog of a full queue: throughput is this mode's figure.
+/// - offered: each producer sends on a fixed schedule (its share of the rate) and stamps each
+///   message with its intended send time; a producer behind schedule sends at once, and the
+///   consumer's latency counts from the intended time (coordinated omission corrected).
 ///
-/// Think work (`--think-work`): a producer spends it once per message, after its credit wait and
-/// before it stamps and sends the message, so it slows the send rate but is not part of any
-/// message's sojourn. The one-thread burst spends the whole burst's think work before the
-/// burst's first send, for the same reason.
+/// Think work (`--think-work`): a producer spends it once per message, before it stamps and
+/// sends it, so it slows the send rate but is not part of a saturated message's sojourn. The
+/// one-thread burst spends the whole burst's think work before the burst's first send.
 ///
 /// End of sample: a producer stops at the window's close; the last one to stop enqueues one
 /// sentinel per consumer. Queues are FIFO, so a consumer that dequeues a sentinel knows every
-/// message was dequeued before it; consumers therefore drain the (at most producers x window)
-/// messages still in flight, which count as received.
+/// message was dequeued before it; consumers therefore drain what is still queued (at most
+/// the capacity), which counts as received.
 pub struct Queue<C: Channel> {
     chan: C,
     threads: usize,
     producers: usize,
     consumers: usize,
-    window: u64,
     burst: usize,
-    flush_every: u64,
     payload_bytes: usize,
     pub(crate) think: Think,
-    /// Per producer: how many of its messages consumers have received (returned credits).
-    credits: Box<[CachePadded<AtomicU64>]>,
+    /// [`SATURATED`], [`OFFERED`] or [`BARE`].
+    load: AtomicU8,
+    /// Saturated: one message in this many is stamped (a power of two).
+    stamp_every: AtomicU64,
+    /// Open loop: the offered rate over all producers, messages/s (`f64` bits).
+    offered_per_s: AtomicU64,
     /// Producers that have stopped sending in this sample.
     finished_producers: AtomicUsize,
 }
@@ -54,67 +62,61 @@ pub struct Queue<C: Channel> {
 impl<C: Channel> Queue<C> {
     pub fn new(p: &Params, threads: usize) -> Self {
         let (producers, consumers) = p.queue_split(threads);
-        let window = p.queue_window() as u64;
         Queue {
             chan: C::with_capacity(p.capacity),
             threads,
             producers,
             consumers,
-            window,
             burst: p.queue_window().min(p.capacity.max(1)),
-            flush_every: (window / 2).clamp(1, MAX_FLUSH_EVERY),
             payload_bytes: p.payload_bytes,
             think: Think::new(p.think_work),
-            credits: (0..producers)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
+            load: AtomicU8::new(SATURATED),
+            stamp_every: AtomicU64::new(1),
+            offered_per_s: AtomicU64::new(0),
             finished_producers: AtomicUsize::new(0),
         }
     }
 
-    /// One send: builds message `seq` of `producer` stamped with the shared clock, enqueues it,
-    /// and returns its check value (see [`Msg::check`]).
+    /// One send: builds message `seq` of `producer` stamped `stamp_ns` ([`Msg::UNSTAMPED`] for
+    /// none) and enqueues it. What consumers must read back is computed after the window from
+    /// the count sent ([`Msg::checks_sent`]), so it costs the producer nothing here.
     #[inline]
-    pub fn produce(&self, ctx: &WorkerCtx, producer: usize, seq: u64) -> u64 {
-        let msg = Msg::new(producer, seq, ctx.now_ns(), self.payload_bytes);
-        let check = Msg::check(msg.tag(), self.payload_bytes);
-        self.chan.send(msg);
-        check
+    fn produce(&self, producer: usize, seq: u64, stamp_ns: u64) {
+        self.chan
+            .send(Msg::new(producer, seq, stamp_ns, self.payload_bytes));
     }
 
-    /// Dequeues a message if one is ready.
-    #[inline]
-    pub fn try_recv(&self) -> Option<Msg> {
-        self.chan.try_recv()
-    }
-
-    /// One receipt: records the message's sojourn (now - send stamp, ns) and returns its check
+    /// One receipt: records a stamped message's latency (now - stamp, ns) and returns its check
     /// value, read from the message itself (every payload byte is read).
     #[inline]
-    pub fn consume(&self, ctx: &mut WorkerCtx, msg: &Msg) -> u64 {
-        ctx.record(ctx.now_ns().saturating_sub(msg.sent_ns()));
+    fn consume(&self, ctx: &mut WorkerCtx, msg: &Msg) -> u64 {
+        if msg.sent_ns() != Msg::UNSTAMPED {
+            ctx.record(ctx.now_ns().saturating_sub(msg.sent_ns()));
+        }
         msg.received_check()
     }
 
-    fn producer(&self, ctx: &WorkerCtx, p: usize) -> WorkerTally {
-        let credit = &self.credits[p];
-        let (mut seq, mut sum) = (0u64, 0u64);
-        let backoff = Backoff::new();
-        'window: while ctx.running() {
-            while seq - credit.load(Ordering::Acquire) >= self.window {
-                if !ctx.running() {
-                    break 'window;
-                }
-                backoff.snooze();
-            }
-            backoff.reset();
-            self.think.op();
-            sum = sum.wrapping_add(self.produce(ctx, p, seq));
-            seq += 1;
-            if seq % TICK_EVERY == 0 {
-                ctx.tick(TICK_EVERY);
-            }
+    /// One stamped message through the queue on the calling thread: send, then receive and
+    /// consume it; returns its check value (for single-thread benches; 0 if it did not arrive).
+    pub fn send_and_receive_one(&self, ctx: &mut WorkerCtx, seq: u64) -> u64 {
+        self.produce(0, seq, ctx.now_ns());
+        match self.chan.try_recv() {
+            Some(msg) => self.consume(ctx, &msg),
+            None => 0,
         }
+    }
+
+    /// The mask that picks the stamped sequence numbers (`seq & mask == 0`) when saturated.
+    fn stamp_mask(&self) -> u64 {
+        self.stamp_every.load(Ordering::Relaxed) - 1
+    }
+
+    fn producer(&self, ctx: &WorkerCtx, p: usize) -> WorkerTally {
+        let sent = match self.load.load(Ordering::Relaxed) {
+            OFFERED => self.send_offered(ctx, p),
+            BARE => self.send_bare(ctx, p),
+            _ => self.send_saturated(ctx, p, self.stamp_mask()),
+        };
         if self.finished_producers.fetch_add(1, Ordering::AcqRel) + 1 == self.producers {
             for _ in 0..self.consumers {
                 self.chan.send(Msg::end());
@@ -122,46 +124,87 @@ impl<C: Channel> Queue<C> {
         }
         WorkerTally {
             ops: 0,
-            items: seq,
-            checksum: sum,
+            items: sent,
+            checksum: 0,
         }
     }
 
-    fn consumer(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let mut owed = vec![0u64; self.producers];
-        let mut owed_total = 0u64;
-        let flush = |owed: &mut [u64], total: &mut u64| {
-            for (credit, n) in self.credits.iter().zip(owed.iter_mut()) {
-                if *n > 0 {
-                    credit.fetch_add(std::mem::take(n), Ordering::Release);
-                }
+    /// Saturated: sends until the window closes; returns the messages sent.
+    fn send_saturated(&self, ctx: &WorkerCtx, p: usize, mask: u64) -> u64 {
+        let mut seq = 0u64;
+        while ctx.running() {
+            self.think.op();
+            let stamp = if seq & mask == 0 {
+                ctx.now_ns()
+            } else {
+                Msg::UNSTAMPED
+            };
+            self.produce(p, seq, stamp);
+            seq += 1;
+            if seq.is_multiple_of(TICK_EVERY) {
+                ctx.tick(TICK_EVERY);
             }
-            *total = 0;
-        };
+        }
+        seq
+    }
+
+    /// Bare: the crate's send and nothing else per message; returns the messages sent.
+    fn send_bare(&self, ctx: &WorkerCtx, p: usize) -> u64 {
+        let mut seq = 0u64;
+        while ctx.running() {
+            self.chan
+                .send(Msg::new(p, seq, Msg::UNSTAMPED, self.payload_bytes));
+            seq += 1;
+        }
+        seq
+    }
+
+    /// Open loop: message `seq` is due at `start + seq x interval` (this producer's share of the
+    /// offered rate); the producer waits for that time, or sends at once when it is behind, and
+    /// stamps the due time.
+    fn send_offered(&self, ctx: &WorkerCtx, p: usize) -> u64 {
+        let per_s = f64::from_bits(self.offered_per_s.load(Ordering::Relaxed));
+        let interval_ns = self.producers as f64 * 1e9 / per_s;
+        let start = ctx.now_ns();
+        let mut seq = 0u64;
+        'window: while ctx.running() {
+            let due = start + (seq as f64 * interval_ns) as u64;
+            while ctx.now_ns() < due {
+                if !ctx.running() {
+                    break 'window;
+                }
+                std::hint::spin_loop();
+            }
+            self.think.op();
+            self.produce(p, seq, due);
+            seq += 1;
+            if seq.is_multiple_of(TICK_EVERY) {
+                ctx.tick(TICK_EVERY);
+            }
+        }
+        seq
+    }
+
+    fn consumer(&self, ctx: &mut WorkerCtx) -> WorkerTally {
+        if self.load.load(Ordering::Relaxed) == BARE {
+            return WorkerTally {
+                ops: self.chan.recv_bare(),
+                items: 0,
+                checksum: 0,
+            };
+        }
         let (mut ops, mut sum) = (0u64, 0u64);
         loop {
-            let msg = match self.chan.try_recv() {
-                Some(msg) => msg,
-                None => {
-                    // Return credits before waiting, or a producer could wait on us forever.
-                    flush(&mut owed, &mut owed_total);
-                    self.chan.recv()
-                }
-            };
+            let msg = self.chan.recv();
             if msg.is_end() {
                 break;
             }
             sum = sum.wrapping_add(self.consume(ctx, &msg));
             ops += 1;
-            if let Some(n) = owed.get_mut(msg.producer()) {
-                *n += 1;
-                owed_total += 1;
-            }
-            if owed_total >= self.flush_every {
-                flush(&mut owed, &mut owed_total);
+            if ops.is_multiple_of(TICK_EVERY) {
+                ctx.tick(TICK_EVERY);
             }
         }
-        flush(&mut owed, &mut owed_total);
         WorkerTally {
             ops,
             items: 0,
@@ -169,15 +212,21 @@ impl<C: Channel> Queue<C> {
         }
     }
 
-    /// One thread: think for a burst of `min(window, capacity)` messages, enqueue them, then
-    /// dequeue them all.
+    /// One thread: think for a burst of `min(--in-flight, capacity)` messages, enqueue them
+    /// (stamping one in `stamp_every`), then dequeue them all.
     fn solo(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        let (mut seq, mut sent_sum, mut received, mut received_sum) = (0u64, 0u64, 0u64, 0u64);
+        let (mut seq, mut received, mut received_sum) = (0u64, 0u64, 0u64);
         let burst_ops = u32::try_from(self.burst).unwrap_or(u32::MAX);
+        let mask = self.stamp_mask();
         'window: while ctx.running() {
             self.think.ops(burst_ops);
             for _ in 0..self.burst {
-                sent_sum = sent_sum.wrapping_add(self.produce(ctx, 0, seq));
+                let stamp = if seq & mask == 0 {
+                    ctx.now_ns()
+                } else {
+                    Msg::UNSTAMPED
+                };
+                self.produce(0, seq, stamp);
                 seq += 1;
             }
             for _ in 0..self.burst {
@@ -187,20 +236,18 @@ impl<C: Channel> Queue<C> {
                 received_sum = received_sum.wrapping_add(self.consume(ctx, &msg));
                 received += 1;
             }
+            ctx.tick(burst_ops.into());
         }
         WorkerTally {
             ops: received,
             items: seq,
-            checksum: sent_sum.wrapping_sub(received_sum),
+            checksum: 0u64.wrapping_sub(received_sum),
         }
     }
 }
 
 impl<C: Channel> Workload for Queue<C> {
     fn begin_sample(&self) {
-        self.credits
-            .iter()
-            .for_each(|c| c.store(0, Ordering::Relaxed));
         self.finished_producers.store(0, Ordering::Relaxed);
         while self.chan.try_recv().is_some() {} // empty after a correct sample; defensive
     }
@@ -222,7 +269,37 @@ impl<C: Channel> Workload for Queue<C> {
         }
     }
 
+    /// Proves delivery: as many received as sent, and (except in the bare loop, which counts
+    /// only) the check values consumers read sum to those of the messages sent.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        check_delivery(tallies, "messages")
+        let bare = self.load.load(Ordering::Relaxed) == BARE;
+        let senders = if self.threads < 2 { 1 } else { self.producers };
+        let mut tallies = tallies.to_vec();
+        for (p, t) in tallies.iter_mut().enumerate().take(senders) {
+            if !bare {
+                let sent = Msg::checks_sent(p, t.items, self.payload_bytes);
+                t.checksum = t.checksum.wrapping_add(sent);
+            }
+        }
+        check_delivery(&tallies, "messages")
+    }
+
+    fn set_load(&self, load: Load) -> bool {
+        let pair = self.threads >= 2;
+        let kind = match load {
+            Load::Saturated { stamp_every } => {
+                let n = stamp_every.clamp(1, 1 << 20).next_power_of_two();
+                self.stamp_every.store(n, Ordering::Relaxed);
+                SATURATED
+            }
+            Load::Offered { per_s } if pair && per_s.is_finite() && per_s > 0.0 => {
+                self.offered_per_s.store(per_s.to_bits(), Ordering::Relaxed);
+                OFFERED
+            }
+            Load::Bare if pair => BARE,
+            Load::Offered { .. } | Load::Bare => return false,
+        };
+        self.load.store(kind, Ordering::Relaxed);
+        true
     }
 }

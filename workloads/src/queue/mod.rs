@@ -3,6 +3,8 @@
 
 mod channels;
 mod driver;
+#[cfg(test)]
+mod load_tests;
 mod racy;
 
 use crate::proof::mix64;
@@ -93,12 +95,28 @@ impl Msg {
     /// Message `seq` of `producer`, sent at `sent_ns`, with `payload_bytes` bytes that all hold
     /// the tag's low byte (no allocation when `payload_bytes` is 0).
     pub fn new(producer: usize, seq: u64, sent_ns: u64, payload_bytes: usize) -> Self {
-        let tag = ((producer as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1));
+        let tag = Msg::tag_of(producer, seq);
         Msg {
             tag,
             sent_ns,
             payload: vec![tag as u8; payload_bytes],
         }
+    }
+
+    /// The send time of a message that carries none (saturated mode stamps one in N).
+    pub const UNSTAMPED: u64 = u64::MAX;
+
+    /// The tag of message `seq` of `producer`.
+    pub fn tag_of(producer: usize, seq: u64) -> u64 {
+        ((producer as u64) << SEQ_BITS) | (seq & ((1 << SEQ_BITS) - 1))
+    }
+
+    /// The sum of the check values of messages `0..sent` of `producer` (what its consumers must
+    /// have read), computed after the window so the producer spends nothing on it.
+    pub fn checks_sent(producer: usize, sent: u64, payload_bytes: usize) -> u64 {
+        (0..sent).fold(0u64, |sum, seq| {
+            sum.wrapping_add(Msg::check(Msg::tag_of(producer, seq), payload_bytes))
+        })
     }
 
     fn end() -> Self {
@@ -117,7 +135,8 @@ impl Msg {
         self.tag
     }
 
-    /// Send time, ns since the case's epoch.
+    /// Send time (intended send time under offered load), ns since the case's epoch, or
+    /// [`Msg::UNSTAMPED`].
     pub fn sent_ns(&self) -> u64 {
         self.sent_ns
     }

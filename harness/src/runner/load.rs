@@ -1,0 +1,192 @@
+//! The queue family's modes in the runner: how often saturated samples stamp a message, the
+//! bare reference measured between them (throughput mode), and the offered rates of the
+//! open-loop sweep (latency mode).
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use contend_reports::schema::{BareReference, LoadPoint, Quantiles};
+use contend_reports::stats::median;
+use hdrhistogram::Histogram;
+
+/// What the message-passing modes measure in a run (`--mode`, `--rate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadPlan {
+    /// Measure the bare reference beside the saturated samples.
+    pub bare_reference: bool,
+    /// Sweep offered rates after the samples (cases with a producer and a consumer).
+    pub sweep: bool,
+    pub rates: Rates,
+}
+
+impl Default for LoadPlan {
+    /// Both modes, at the default rates.
+    fn default() -> Self {
+        LoadPlan {
+            bare_reference: true,
+            sweep: true,
+            rates: Rates::Fractions(DEFAULT_FRACTIONS.to_vec()),
+        }
+    }
+}
+
+/// The offered rates of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rates {
+    /// Fractions of the case's measured saturation throughput.
+    Fractions(Vec<f64>),
+    /// Messages per second over all producers (`--rate`).
+    PerSecond(Vec<f64>),
+}
+
+impl Rates {
+    /// `(offered messages/s, fraction of saturation if given as one)` for a case that saturated
+    /// at `saturation_per_s`.
+    pub fn resolve(&self, saturation_per_s: f64) -> Vec<(f64, Option<f64>)> {
+        match self {
+            Rates::Fractions(f) => f.iter().map(|&f| (f * saturation_per_s, Some(f))).collect(),
+            Rates::PerSecond(r) => r.iter().map(|&r| (r, None)).collect(),
+        }
+    }
+}
+
+/// Light load, the approach to the knee, saturation and past it.
+pub const DEFAULT_FRACTIONS: [f64; 7] = [0.1, 0.5, 0.8, 0.9, 0.95, 1.0, 1.1];
+
+/// The most of a message's time the sampled clock may cost.
+const CLOCK_SHARE: f64 = 0.02;
+
+/// Stamp interval of the warm-up (so its throughput is close to unstamped speed) and of cases
+/// without a warm-up to size it from.
+pub const WARMUP_STAMP_EVERY: u64 = 1024;
+
+/// Length of each sweep point's window: a third of a sample's window, at least 10 ms.
+pub fn short_window(sample_window: Duration) -> Duration {
+    (sample_window / 3).max(Duration::from_millis(10))
+}
+
+/// What one stamped message costs the threads: two reads of the case clock and a histogram
+/// record, measured once per process (median of 9 runs of 2000).
+pub fn stamp_cost_ns() -> f64 {
+    static COST: OnceLock<f64> = OnceLock::new();
+    *COST.get_or_init(|| {
+        let epoch = Instant::now();
+        let mut h = contend_workloads::ctx::new_histogram();
+        let runs: Vec<f64> = (0..9)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..2000 {
+                    let sent = epoch.elapsed().as_nanos() as u64;
+                    let now = epoch.elapsed().as_nanos() as u64;
+                    h.saturating_record(now.saturating_sub(sent).max(1));
+                }
+                start.elapsed().as_nanos() as f64 / 2000.0
+            })
+            .collect();
+        std::hint::black_box(&h);
+        median(&runs)
+    })
+}
+
+/// One stamped message in this many (a power of two) keeps the clock at most [`CLOCK_SHARE`] of
+/// a message's time, for a case that moved `throughput_per_s` messages/s.
+pub fn stamp_every(throughput_per_s: f64, stamp_cost_ns: f64) -> u64 {
+    if !(throughput_per_s > 0.0 && throughput_per_s.is_finite()) {
+        return WARMUP_STAMP_EVERY;
+    }
+    let ns_per_message = 1e9 / throughput_per_s;
+    let n = (stamp_cost_ns / (CLOCK_SHARE * ns_per_message))
+        .ceil()
+        .max(1.0);
+    (n.min(1e6) as u64).next_power_of_two()
+}
+
+/// Whether a bare window follows timed sample `sample` (1-based) of `samples`: after the first,
+/// the middle and the last (up to three windows, spread across the case).
+pub fn bare_after(sample: u32, samples: u32) -> bool {
+    [1, samples.div_ceil(2), samples].contains(&sample)
+}
+
+/// The bare reference from `(sample just before, bare window)` throughput pairs.
+pub fn bare_reference(pairs: &[(f64, f64)]) -> Option<BareReference> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let windows_per_s: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let pair_ratios: Vec<f64> = pairs
+        .iter()
+        .map(|&(case, bare)| if bare > 0.0 { case / bare } else { 0.0 })
+        .collect();
+    Some(BareReference {
+        median_per_s: median(&windows_per_s),
+        ratio: median(&pair_ratios),
+        windows_per_s,
+        pair_ratios,
+    })
+}
+
+/// A sweep point from its window: what was offered, what arrived, and its latencies.
+pub fn load_point(
+    (offered_per_s, fraction): (f64, Option<f64>),
+    messages: u64,
+    elapsed_ns: u64,
+    latencies: &Histogram<u64>,
+) -> LoadPoint {
+    LoadPoint {
+        offered_per_s,
+        fraction,
+        achieved_per_s: messages as f64 * 1e9 / elapsed_ns.max(1) as f64,
+        messages,
+        latency: Quantiles {
+            count: latencies.len(),
+            p50: latencies.value_at_quantile(0.5),
+            p90: latencies.value_at_quantile(0.9),
+            p99: latencies.value_at_quantile(0.99),
+            p999: latencies.value_at_quantile(0.999),
+            max: latencies.max(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stamp_interval_keeps_the_clock_within_two_percent() {
+        // 40 ns per stamp, 15 M messages/s (66.7 ns each): 40 / (0.02 x 66.7) = 30 -> 32.
+        assert_eq!(stamp_every(15e6, 40.0), 32);
+        let n = stamp_every(15e6, 40.0) as f64;
+        assert!(40.0 / n <= 0.02 * 1e9 / 15e6);
+        // A slow queue stamps every message; nonsense throughput falls back to the warm-up's.
+        assert_eq!(stamp_every(1e5, 40.0), 1);
+        assert_eq!(stamp_every(0.0, 40.0), WARMUP_STAMP_EVERY);
+        assert_eq!(stamp_every(f64::NAN, 40.0), WARMUP_STAMP_EVERY);
+    }
+
+    #[test]
+    fn bare_windows_follow_the_first_middle_and_last_sample() {
+        let after: Vec<u32> = (1..=10).filter(|&s| bare_after(s, 10)).collect();
+        assert_eq!(after, [1, 5, 10]);
+        let one: Vec<u32> = (1..=1).filter(|&s| bare_after(s, 1)).collect();
+        assert_eq!(one, [1]);
+    }
+
+    #[test]
+    fn rates_resolve_against_the_saturation_throughput() {
+        let f = Rates::Fractions(vec![0.5, 1.1]).resolve(1e6);
+        assert_eq!(f, [(5e5, Some(0.5)), (1.1e6, Some(1.1))]);
+        let r = Rates::PerSecond(vec![1000.0]).resolve(1e6);
+        assert_eq!(r, [(1000.0, None)]);
+    }
+
+    #[test]
+    fn the_ratio_is_the_median_of_adjacent_pairs() {
+        // A slow phase (the second pair) slows both sides: pairs cancel it.
+        let b = bare_reference(&[(9.5, 10.0), (4.75, 5.0), (11.0, 10.0)]).expect("windows");
+        assert_eq!(b.median_per_s, 10.0);
+        assert_eq!(b.pair_ratios, [0.95, 0.95, 1.1]);
+        assert!((b.ratio - 0.95).abs() < 1e-12);
+        assert!(bare_reference(&[]).is_none());
+    }
+}

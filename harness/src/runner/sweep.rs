@@ -1,0 +1,69 @@
+//! The latency mode's sweep: after a queue case's saturated samples, one window per offered rate
+//! with producers on an open-loop schedule, each window proven like a sample.
+
+use std::time::Duration;
+
+use contend_reports::schema::{CaseStatus, LoadSweep};
+use contend_workloads::Load;
+
+use super::load::{Rates, load_point, short_window};
+use super::shared::Shared;
+use super::window::run_window;
+use crate::proof::Proof;
+
+/// What a sweep needs to know of its case.
+pub(super) struct SweepSpec<'a> {
+    pub rates: &'a Rates,
+    /// The case's sample window (each point gets a third of it, see [`short_window`]).
+    pub sample_window: Duration,
+    pub stall_timeout: Duration,
+    pub workers: usize,
+    pub expected_race: bool,
+}
+
+/// Runs the sweep of `spec.rates` against `saturation_per_s` (the samples' median), windows
+/// numbered after `last_window`. `Ok(None)`: the case has no open-loop mode (one thread, or a
+/// family without one). `Err`: the case's status when a window stalled; a panic or a wrong
+/// result fails the proof and ends the sweep.
+pub(super) fn run_sweep(
+    shared: &Shared,
+    spec: &SweepSpec,
+    last_window: u64,
+    saturation_per_s: f64,
+    proof: &mut Proof,
+    cpus_observed: &mut [Vec<usize>],
+) -> Result<Option<LoadSweep>, CaseStatus> {
+    let window = short_window(spec.sample_window);
+    let mut points = Vec::new();
+    for (i, rate) in spec.rates.resolve(saturation_per_s).into_iter().enumerate() {
+        if crate::interrupt::requested() {
+            break;
+        }
+        if !shared.workload.set_load(Load::Offered { per_s: rate.0 }) {
+            if i == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let n = last_window + 1 + i as u64;
+        let run = run_window(shared, n, window, spec.stall_timeout, spec.workers)?;
+        run.observe_cpus(cpus_observed);
+        if let Some(message) = run.panicked {
+            proof.fail(message);
+            break;
+        }
+        let check = shared.workload.end_sample(&run.tallies);
+        let valid = matches!(check.outcome, contend_workloads::Outcome::Valid);
+        proof.add(check.outcome, spec.expected_race);
+        if !valid {
+            break;
+        }
+        points.push(load_point(rate, check.ops, run.elapsed_ns, &run.histogram));
+    }
+    Ok((!points.is_empty()).then_some(LoadSweep {
+        fork: 0,
+        saturation_per_s,
+        window_ms: window.as_secs_f64() * 1e3,
+        points,
+    }))
+}
