@@ -130,10 +130,10 @@ pub struct RunArgs {
     /// variance, so comparisons need K >= 2 (the gate uses many).
     #[arg(long, default_value_t = 1, value_name = "K")]
     pub forks: u32,
-    /// Length of the untimed warm-up sample per case, e.g. 200ms [default: 150ms, --quick: 50ms].
+    /// Length of the untimed warm-up sample per case, e.g. 200ms [default: 100ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub warmup: Option<Duration>,
-    /// Length of each timed sample, e.g. 150ms [default: 150ms, --quick: 50ms].
+    /// Length of each timed sample, e.g. 150ms [default: 140ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
     /// Directory for results.json (rewritten after every case).

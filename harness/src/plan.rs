@@ -46,7 +46,7 @@ impl Plan {
         let (samples, warmup, duration) = if args.quick {
             (5, Duration::from_millis(50), Duration::from_millis(50))
         } else {
-            (10, Duration::from_millis(150), Duration::from_millis(150))
+            (10, Duration::from_millis(100), Duration::from_millis(140))
         };
         let samples = args.samples.unwrap_or(samples);
         if samples == 0 {

@@ -62,7 +62,7 @@ fn placement_marker(s: &Series<'_>) -> Marker {
     }
 }
 
-fn legend_name(s: &Series<'_>) -> String {
+pub(crate) fn legend_name(s: &Series<'_>) -> String {
     if s.expected_race {
         format!("{} (racy)", s.name)
     } else {
@@ -70,7 +70,7 @@ fn legend_name(s: &Series<'_>) -> String {
     }
 }
 
-fn style_dash(s: &Series<'_>) -> Dash {
+pub(crate) fn style_dash(s: &Series<'_>) -> Dash {
     if s.expected_race {
         Dash::Dotted
     } else if s.style == MESSAGE_PASSING {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::analysis;
 use crate::figures::{self, Figure};
 use crate::format::{self, html as esc};
+use crate::html_load;
 use crate::html_parts::{rate, section, table};
 use crate::schema::Results;
 use crate::usl::UslError;
@@ -47,6 +48,7 @@ pub(crate) fn family_section(out: &mut String, run: &Results, family: &str, pref
         figures::throughput(run, family),
         figures::speedup(run, family),
         figures::latency(run, family),
+        crate::figures_load::latency_vs_load(run, family),
     ]
     .into_iter()
     .flatten()
@@ -56,6 +58,7 @@ pub(crate) fn family_section(out: &mut String, run: &Results, family: &str, pref
     out.push_str("</div>\n");
     let _ = writeln!(out, "<h3>Cases</h3>");
     cases_table(out, run, family);
+    html_load::load_table(out, run, family);
     let _ = writeln!(out, "<h3>Scaling fit (Universal Scalability Law)</h3>");
     usl_table(out, run, family);
     out.push_str("</section>\n");
@@ -86,8 +89,10 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
             .and_then(|s| s.speedup_to(c))
             .map_or("–".into(), |x| format!("#{}", format::pct(x.efficiency)))
     };
-    // Counter and deadlock cases also carry batch means: one more column.
+    // Counter and deadlock cases also carry batch means, queue cases a bare reference: one more
+    // column each.
     let batched = cases.iter().any(|c| c.batch_latency.is_some());
+    let bare = cases.iter().any(|c| c.bare_reference.is_some());
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|c| {
@@ -135,11 +140,11 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
                 median,
                 range,
                 efficiency(c),
-                ns(lat.p50),
-                ns(lat.p99),
-                ns(lat.p999),
-                ns(lat.max),
             ];
+            if bare {
+                row.push(html_load::bare_cell(c));
+            }
+            row.extend([ns(lat.p50), ns(lat.p99), ns(lat.p999), ns(lat.max)]);
             if batched {
                 row.push(batch_p99);
             }
@@ -156,11 +161,11 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
         throughput.as_str(),
         "min – max",
         "efficiency",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
     ];
+    if bare {
+        head.push("vs bare");
+    }
+    head.extend(["p50", "p99", "p99.9", "max"]);
     if batched {
         head.push("batch mean p99");
     }
@@ -178,6 +183,9 @@ fn cases_table(out: &mut String, run: &Results, family: &str) {
             " Batch mean p99: the 99th percentile of every operation's batch mean (batch time / operations in \
              the batch, batches of 8-64 µs), a figure of sustained cost, not of single operations.",
         );
+    }
+    if bare {
+        out.push_str(html_load::BARE_NOTE);
     }
     out.push_str(" Details of failures are in the validation section.</p>\n");
 }

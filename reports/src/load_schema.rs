@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The same crate's bare send/recv loop, one producer and one consumer on the case's two CPUs,
-/// measured in the case's process right after some of its samples, in windows of the same
-/// length: what share of the crate's speed the harness shows.
+/// measured on the case's own threads and queue right after its first, middle and last sample,
+/// for half a sample's length: what share of the crate's speed the harness shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BareReference {
     /// Each bare window's throughput, messages/s.

@@ -181,7 +181,14 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             // The bare loop on the same threads and queue, right after this sample.
             shared.workload.set_load(Load::Bare);
             windows += 1;
-            let bare = run_window(&shared, windows, length, timing.stall_timeout, req.threads);
+            let bare_length = load::bare_window(timing.duration);
+            let bare = run_window(
+                &shared,
+                windows,
+                bare_length,
+                timing.stall_timeout,
+                req.threads,
+            );
             let bare = match bare {
                 Ok(bare) => bare,
                 Err(s) => {

@@ -14,7 +14,7 @@ use crate::proof::Proof;
 /// What a sweep needs to know of its case.
 pub(super) struct SweepSpec<'a> {
     pub rates: &'a Rates,
-    /// The case's sample window (each point gets a third of it, see [`short_window`]).
+    /// The case's sample window (each point gets a quarter of it, see [`short_window`]).
     pub sample_window: Duration,
     pub stall_timeout: Duration,
     pub workers: usize,

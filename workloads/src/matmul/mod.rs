@@ -359,6 +359,8 @@ mod tests {
         );
         let check = run_sample(&w, 2, 0);
         assert_eq!(check.outcome, Outcome::Valid);
-        assert_eq!(check.ops, 1);
+        // At least the product in flight when the window closed (more only if the test thread
+        // was descheduled for a whole product on a loaded machine).
+        assert!(check.ops >= 1, "{check:?}");
     }
 }

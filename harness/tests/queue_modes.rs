@@ -1,0 +1,148 @@
+//! The queue family's modes from the command line: the latency sweep's points, explicit rates,
+//! the bare reference in throughput mode, and bad input.
+
+use assert_cmd::Command;
+use contend_reports::schema::{Results, Validation, read_results};
+
+fn contend() -> Command {
+    Command::cargo_bin("contend").unwrap()
+}
+
+/// A short queue run at 2 threads with `extra` options; its results.
+fn queue_run(extra: &[&str]) -> Results {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    contend()
+        .args([
+            "run",
+            "--workloads",
+            "queue",
+            "--threads",
+            "2",
+            "--samples",
+            "2",
+            "--duration",
+            "30ms",
+            "--warmup",
+            "10ms",
+            "--no-overhead",
+            "--out",
+        ])
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    read_results(&out.join("results.json")).unwrap()
+}
+
+#[test]
+fn the_latency_mode_sweeps_offered_load_past_saturation_for_every_queue() {
+    let run = queue_run(&["--mode", "latency"]);
+    assert_eq!(run.cases.len(), 5, "the five correct queues");
+    for c in &run.cases {
+        assert!(
+            matches!(c.validation, Validation::Passed { .. }),
+            "{}: {:?}",
+            c.variant,
+            c.validation
+        );
+        assert!(
+            c.bare_reference.is_none(),
+            "{}: latency mode only",
+            c.variant
+        );
+        let [sweep] = c.load_sweeps.as_slice() else {
+            panic!("{}: one sweep, got {}", c.variant, c.load_sweeps.len())
+        };
+        let fractions: Vec<f64> = sweep.points.iter().filter_map(|p| p.fraction).collect();
+        assert_eq!(
+            fractions,
+            [0.1, 0.5, 0.8, 0.9, 0.95, 1.0, 1.1],
+            "{}",
+            c.variant
+        );
+        for p in &sweep.points {
+            assert!(
+                (p.offered_per_s - p.fraction.unwrap() * sweep.saturation_per_s).abs() < 1e-6,
+                "{}: {p:?}",
+                c.variant
+            );
+            assert!(p.achieved_per_s > 0.0, "{}: {p:?}", c.variant);
+            // Every message is timed, and the schedule is never run ahead of.
+            assert_eq!(p.latency.count, p.messages, "{}: {p:?}", c.variant);
+            assert!(
+                p.achieved_per_s <= p.offered_per_s * 1.1,
+                "{}: achieved above the schedule: {p:?}",
+                c.variant
+            );
+        }
+    }
+}
+
+#[test]
+fn explicit_rates_are_swept_in_order_and_throughput_mode_measures_the_bare_loop() {
+    let run = queue_run(&[
+        "--workloads",
+        "queue/crossbeam-channel",
+        "--rate",
+        "200k,50000",
+    ]);
+    let c = &run.cases[0];
+    let offered: Vec<f64> = c.load_sweeps[0]
+        .points
+        .iter()
+        .map(|p| p.offered_per_s)
+        .collect();
+    assert_eq!(offered, [50_000.0, 200_000.0]);
+    assert!(c.load_sweeps[0].points.iter().all(|p| p.fraction.is_none()));
+    let bare = c
+        .bare_reference
+        .as_ref()
+        .expect("both modes: a bare reference");
+    assert_eq!(
+        bare.windows_per_s.len(),
+        2,
+        "after the first and the last sample"
+    );
+    assert!(bare.ratio > 0.0 && bare.median_per_s > 0.0, "{bare:?}");
+    assert!(c.stamp_every.is_some_and(|n| n.is_power_of_two()));
+
+    let run = queue_run(&["--workloads", "queue/flume", "--mode", "throughput"]);
+    assert!(run.cases[0].load_sweeps.is_empty());
+    assert!(run.cases[0].bare_reference.is_some());
+}
+
+#[test]
+fn bad_modes_and_rates_are_one_line_exit_2_and_write_nothing() {
+    let cases: &[&[&str]] = &[
+        &["--mode", "sideways"],
+        &["--rate", "0"],
+        &["--rate", "-5"],
+        &["--rate", "fast"],
+        &["--rate", "1e20"],
+        &["--rate", "10k,"],
+        &["--mode", "latency", "--workloads", "counter"],
+        &[
+            "--mode",
+            "latency",
+            "--workloads",
+            "queue,pool/shared-queue",
+        ],
+        &["--mode", "throughput", "--rate", "1000"],
+    ];
+    for args in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let assert = contend()
+            .arg("run")
+            .args(*args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} created the output directory");
+    }
+}

@@ -1,0 +1,135 @@
+//! The latency-vs-offered-load chart of a family whose cases carry open-loop sweeps (the queue's
+//! latency mode): one line per variant, p99 latency against the offered rate, the knee marked.
+
+use crate::analysis;
+use crate::charts::{self, Axis, Dash, Line, LineChart, Marker, Point, Scale};
+use crate::figures::{Colours, Figure, legend_name, style_dash};
+use crate::format;
+use crate::schema::{Case, LoadSweep, Results};
+
+/// The sweep a chart shows for `case`: the first process's (one per fork; see the notes).
+fn shown_sweep(case: &Case) -> Option<&LoadSweep> {
+    case.load_sweeps.first()
+}
+
+/// p99 latency vs offered load for every case of `family` that has a sweep; None when none has.
+/// Offered load is a percentage of each case's own saturation throughput when every point was
+/// given as a fraction (the default), else the offered rate in messages/s (`--rate`).
+pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
+    let series = analysis::series(run, family);
+    let colours = Colours::new(&series);
+    let swept: Vec<(&analysis::Series<'_>, &Case, &LoadSweep)> = series
+        .iter()
+        .flat_map(|s| {
+            run.cases
+                .iter()
+                .filter(move |c| c.variant == s.variant && c.placement == s.placement)
+                .filter_map(move |c| shown_sweep(c).map(|w| (s, c, w)))
+        })
+        .collect();
+    if swept.is_empty() {
+        return None;
+    }
+    let relative = swept
+        .iter()
+        .all(|(_, _, w)| w.points.iter().all(|p| p.fraction.is_some()));
+    let several_threads = swept
+        .iter()
+        .any(|(_, c, _)| c.threads != swept[0].1.threads);
+    let mut lines: Vec<Line> = swept
+        .iter()
+        .map(|(s, c, w)| {
+            let label = if several_threads {
+                format!("{}@{}", legend_name(s), c.threads)
+            } else {
+                legend_name(s)
+            };
+            let points = w
+                .points
+                .iter()
+                .map(|p| {
+                    let x = match (relative, p.fraction) {
+                        (true, Some(f)) => f * 100.0,
+                        _ => p.offered_per_s,
+                    };
+                    Point::new(x, (p.latency.p99 as f64).max(1.0))
+                })
+                .collect();
+            Line {
+                label,
+                colour: colours.of(&s.variant),
+                dash: style_dash(s),
+                marker: Marker::Circle,
+                points,
+            }
+        })
+        .collect();
+    let (lo, hi) = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.y))
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (ymin, ymax) = (lo / 1.5, hi * 1.5);
+    let xs = || lines.iter().flat_map(|l| l.points.iter().map(|p| p.x));
+    let x = if relative {
+        let max = xs().fold(100.0, f64::max) * 1.05;
+        lines.push(Line {
+            label: "saturation (each case's own)".into(),
+            colour: charts::REFERENCE,
+            dash: Dash::Dotted,
+            marker: Marker::None,
+            points: vec![Point::new(100.0, ymin), Point::new(100.0, ymax)],
+        });
+        Axis {
+            label: "offered load, % of the case's measured saturation throughput".into(),
+            scale: Scale::Linear,
+            min: 0.0,
+            max,
+            ticks: charts::linear_ticks(0.0, max),
+            format: format::tick,
+        }
+    } else {
+        let (min, max) = xs().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        Axis {
+            label: "offered load, messages/s (log scale)".into(),
+            scale: Scale::Log,
+            min: min / 1.5,
+            max: max * 1.5,
+            ticks: charts::log_ticks(min / 1.5, max * 1.5),
+            format: format::si,
+        }
+    };
+    let y = Axis {
+        label: "p99 latency from intended send time (log scale)".into(),
+        scale: Scale::Log,
+        min: ymin,
+        max: ymax,
+        ticks: charts::log_ticks(ymin, ymax),
+        format: format::ns_tick,
+    };
+    let title = format!("{family}: p99 latency vs offered load (open loop)");
+    let svg = charts::render(&LineChart { title, x, y, lines });
+    let mut notes = vec![
+        "open loop: producers send on a schedule and latency counts from each message's intended \
+         send time, so a producer held back by a full queue charges the wait to its messages"
+            .to_string(),
+    ];
+    if relative {
+        notes.push(
+            "past 100% the offered rate exceeds what the queue can take: latency then grows with \
+             the window (the knee)"
+                .into(),
+        );
+    }
+    if swept.iter().any(|(_, c, _)| c.load_sweeps.len() > 1) {
+        notes.push("cases measured in several processes show the first process's sweep".into());
+    }
+    Some(Figure {
+        kind: "load",
+        svg,
+        notes,
+    })
+}

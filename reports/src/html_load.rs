@@ -1,0 +1,84 @@
+//! The queue modes' part of a family's HTML section: the open-loop sweep's points (latency under
+//! offered load) and what the bare reference says about the harness's own cost.
+
+use std::fmt::Write as _;
+
+use crate::format::{self, html as esc};
+use crate::html_parts::table;
+use crate::schema::Results;
+
+/// Writes the table of every sweep point of `family`'s cases; nothing when no case has a sweep.
+pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
+    let rows: Vec<Vec<String>> = run
+        .cases
+        .iter()
+        .filter(|c| c.family == family)
+        .flat_map(|c| {
+            c.load_sweeps.iter().flat_map(move |w| {
+                w.points.iter().map(move |p| {
+                    let offered = match p.fraction {
+                        Some(f) => format!("#{} ({})", format::si(p.offered_per_s), format::pct(f)),
+                        None => format!("#{}", format::si(p.offered_per_s)),
+                    };
+                    let ns = |v: u64| format!("#{}", format::ns(v as f64));
+                    vec![
+                        format!("<code>{}@{}</code>", esc(&c.variant), c.threads),
+                        format!("#{}", w.fork),
+                        offered,
+                        format!("#{}", format::si(p.achieved_per_s)),
+                        ns(p.latency.p50),
+                        ns(p.latency.p90),
+                        ns(p.latency.p99),
+                        ns(p.latency.p999),
+                        ns(p.latency.max),
+                    ]
+                })
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<h3>Latency under offered load (open loop)</h3>");
+    table(
+        out,
+        "load",
+        &[
+            "case",
+            "fork",
+            "offered, msg/s (of saturation)",
+            "achieved, msg/s",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max",
+        ],
+        &rows,
+    );
+    out.push_str(
+        "<p class=\"note\">Offered: the rate producers were scheduled to send at (all producers together), \
+         given as a share of the case's saturation throughput (the median of its saturated samples in the \
+         same process) unless set with <code>--rate</code>. Achieved: messages received per second of the \
+         point's window, every one proven delivered exactly once. p50 … max: latency from each message's \
+         <em>intended</em> send time to its receipt (coordinated omission corrected: a producer that falls \
+         behind its schedule charges the delay to the messages it owes). Each point is one window of a \
+         quarter of a sample's length (at least 10 ms).</p>\n",
+    );
+}
+
+/// The cases table's "vs bare" cell: the ratio of the harness's throughput to the crate's bare
+/// loop measured beside it, or a dash.
+pub(crate) fn bare_cell(c: &crate::schema::Case) -> String {
+    c.bare_reference
+        .as_ref()
+        .map_or("–".into(), |b| format!("#{}", format::ratio(b.ratio)))
+}
+
+/// The note under the cases table that defines "vs bare" and the stamp interval.
+pub(crate) const BARE_NOTE: &str = " vs bare: throughput of the case / throughput of the same crate's \
+    bare send-receive loop (nothing else per message: no clock, no check values), run on the same \
+    threads and queue for half a sample's length right after the first, middle and last sample; the median of those adjacent \
+    pairs (1 = the harness costs nothing; above 1 happens when the extra work per message eases \
+    contention on the queue). Saturated queue cases time one message in N (N in the JSON's \
+    <code>stamp_every</code>).";
