@@ -29,6 +29,8 @@
 # Env:   RUNS_AA=10 RUNS_DET=3 RUNS_EXACT=3 BASE_THINK=50 K=50 SIZE_ROUNDS=1 SIZE_BUDGET=10s AB_ARGS="--quick"
 #        SPEC10 / SPEC5: injection sizes from an earlier calibration's spec10.txt / spec5.txt
 #        (entries KNOB:VARIANT@THREADS=N, KNOB think or cs, N the head's total value)
+#        SPEC10_BASE / SPEC5_BASE: with CASES, an earlier calibration's sizes for the cases not
+#        sized again (the suite's other cases keep them)
 #        BIN_A / BIN_B: two builds to use instead of building them here (must be different paths)
 # Needs: jq.  Takes about (RUNS_AA + 2 * RUNS_DET + 2 * RUNS_EXACT) * 3 min, plus sizing: cases x (1 +
 # SIZE_ROUNDS) x SIZE_BUDGET (~12 min for the 34 cases on 2 CPUs).
@@ -172,6 +174,18 @@ if [[ $RUNS_DET -gt 0 && -z $spec10 ]]; then
     spec5+="${spec5:+,}$(injection "$variant" "$threads" "$n5")"
   done
 fi
+# Earlier sizes for the cases not sized in this calibration.
+keep_others() { # BASE_SPEC: its entries whose case was not sized here
+  local item key
+  for item in ${1//,/ }; do
+    key=${item#*:}
+    key=${key%=*}
+    [[ " $CASES " == *" $key "* ]] || printf ',%s' "$item"
+  done
+}
+spec10+=$(keep_others "${SPEC10_BASE:-}")
+spec5+=$(keep_others "${SPEC5_BASE:-}")
+spec10=${spec10#,} spec5=${spec5#,}
 echo "$spec10" >"$OUT/spec10.txt"
 echo "$spec5" >"$OUT/spec5.txt"
 
