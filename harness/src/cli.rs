@@ -177,8 +177,8 @@ pub struct RunArgs {
     /// Queue: extra payload bytes per message (filled by the producer, checked by the consumer).
     #[arg(long, default_value_t = 0, value_name = "BYTES")]
     pub payload: usize,
-    /// Closed-loop window: queue messages in flight per producer [default: 64];
-    /// pool tasks in flight from the submitter [default: 4 per worker].
+    /// Pool: tasks in flight from the submitter (its closed-loop window) [default: 4 per
+    /// worker]; queue: the burst of a 1-thread case [default: 64].
     #[arg(long, value_name = "N")]
     pub in_flight: Option<usize>,
     /// Pool: busy iterations per task (1000 is about 2 us here).

@@ -11,6 +11,7 @@ use crate::cli::RunArgs;
 use crate::machine::{self, SYSFS_CPU};
 use crate::output::OutputDir;
 use crate::plan::Plan;
+use crate::runner::load::Rates;
 use crate::runner::{CaseRequest, run_case};
 use crate::table;
 use crate::topology::cpu_order;
@@ -60,6 +61,11 @@ pub(crate) fn config(plan: &Plan) -> RunConfig {
         )
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
+        mode: Some(plan.load.mode_name().into()),
+        rates_per_s: match &plan.load.rates {
+            Rates::PerSecond(r) => r.clone(),
+            Rates::Fractions(_) => Vec::new(),
+        },
     }
 }
 
@@ -94,6 +100,8 @@ pub fn empty_config() -> RunConfig {
         quick: false,
         include_racy: false,
         params: Default::default(),
+        mode: None,
+        rates_per_s: Vec::new(),
     }
 }
 

@@ -89,6 +89,25 @@ pub fn render(cases: &[Case]) -> String {
         }
     }
     let mut out = table.to_string();
+    let bare: Vec<String> = cases
+        .iter()
+        .filter_map(|c| {
+            let b = c.bare_reference.as_ref()?;
+            Some(format!("{}@{} {:.2}x", c.variant, c.threads, b.ratio))
+        })
+        .collect();
+    if !bare.is_empty() {
+        out += &format!(
+            "\n  vs bare (throughput / the crate's bare loop on the same threads): {}",
+            bare.join(", ")
+        );
+    }
+    let swept = cases.iter().filter(|c| !c.load_sweeps.is_empty()).count();
+    if swept > 0 {
+        out += &format!(
+            "\n  latency under offered load (open loop): {swept} case(s) swept; the report draws it"
+        );
+    }
     if cases.iter().any(|c| c.helper_threads > 0) {
         out += "\n  N+H: N worker threads plus H helper threads (e.g. an actor's owner)";
     }

@@ -64,14 +64,41 @@ pub(crate) fn family_section(out: &mut String, run: &Results, family: &str, pref
     out.push_str("</section>\n");
 }
 
-/// Writes a chart in a `<figure>` with its notes.
+/// One line saying what a chart of `kind` plots.
+fn definition(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "throughput" => {
+            "Throughput: the median over samples of the units proven per second, per thread \
+             count; bars span the samples' min..max"
+        }
+        "speedup" => {
+            "Speedup: throughput at N threads / the variant's base case (1 worker; 2 threads \
+             for queues); grey: linear scaling; oversubscribed cases are left out"
+        }
+        "latency" => {
+            "Latency percentiles at the highest thread count: the latency below which that \
+             share of the recorded ones falls (percentile on a 1/(1-p) axis)"
+        }
+        "load" => "p99 latency from each message's intended send time, one window per offered rate",
+        "comparison" => {
+            "Throughput vs threads on every machine: colour = variant, dash and marker = machine"
+        }
+        _ => return None,
+    })
+}
+
+/// Writes a chart in a `<figure>` with its one-line definition and notes.
 pub(crate) fn figure(out: &mut String, fig: &Figure) {
     let _ = writeln!(out, "<figure class=\"chart\" data-chart=\"{}\">", fig.kind);
     out.push_str(&fig.svg);
     out.push('\n');
-    if !fig.notes.is_empty() {
-        let notes: Vec<String> = fig.notes.iter().map(|n| esc(n)).collect();
-        let _ = writeln!(out, "<figcaption>{}</figcaption>", notes.join("; "));
+    let lines: Vec<String> = definition(fig.kind)
+        .into_iter()
+        .map(|d| format!("<b>{}</b>", esc(d)))
+        .chain(fig.notes.iter().map(|n| esc(n)))
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(out, "<figcaption>{}</figcaption>", lines.join("; "));
     }
     out.push_str("</figure>\n");
 }

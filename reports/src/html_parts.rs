@@ -68,8 +68,20 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
     let commit = run.tool.git_commit.as_deref().unwrap_or("unknown commit");
     let c = &run.config;
     let params: Vec<String> = c.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mode = match (&c.mode, c.rates_per_s.is_empty()) {
+        (Some(m), true) => format!(", queue mode {m}"),
+        (Some(m), false) => format!(
+            ", queue mode {m} at {} msg/s",
+            c.rates_per_s
+                .iter()
+                .map(|r| format::si(*r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (None, _) => String::new(),
+    };
     let config = format!(
-        "placement {}, {} samples × {} ms after {} ms warm-up, seed {}{}{}{}",
+        "placement {}, {} samples × {} ms after {} ms warm-up, seed {}{mode}{}{}{}",
         c.placement,
         c.samples,
         c.duration_ms,

@@ -123,6 +123,14 @@ pub struct RunConfig {
     pub include_racy: bool,
     /// Workload knobs (`cs_work`, `think_work`, `batch`, ...), by name.
     pub params: BTreeMap<String, u64>,
+    /// The queue family's modes (`--mode`): `throughput`, `latency` or `both`; absent in files
+    /// written before the modes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// `--rate`: the latency mode's offered rates, messages/s; empty when they were fractions of
+    /// each case's saturation throughput.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates_per_s: Vec<f64>,
 }
 
 /// What the harness knows about the machine it ran on.

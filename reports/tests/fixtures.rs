@@ -317,6 +317,8 @@ fn results(
             quick: false,
             include_racy: true,
             params,
+            mode: None,
+            rates_per_s: Vec::new(),
         },
         machine,
         overhead: None,

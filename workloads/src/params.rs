@@ -34,9 +34,9 @@ pub struct Params {
     /// Queue: extra payload bytes per message (default 0: a message is its 16-byte tag and send
     /// timestamp). A payload is a heap buffer the producer fills and the consumer reads and frees.
     pub payload_bytes: usize,
-    /// Closed-loop window: queue: messages in flight per producer (default 64); pool: tasks in
-    /// flight from the submitter (default 4 per worker). See [`Params::queue_window`] and
-    /// [`Params::pool_window`].
+    /// Pool: tasks in flight from the submitter, its closed-loop window (default 4 per worker);
+    /// queue: the burst a 1-thread case sends before receiving it (default 64). See
+    /// [`Params::queue_window`] and [`Params::pool_window`].
     pub in_flight: Option<usize>,
     /// Pool: busy iterations per task ([`crate::spin::busy`], ~2-3 ns each on these VMs);
     /// the default 1000 makes a task ~2 us.
@@ -83,7 +83,7 @@ impl Params {
         (producers, threads - producers)
     }
 
-    /// Queue: messages a producer may have in flight (sent, not yet received); at least 1.
+    /// Queue: the burst of a 1-thread case (messages sent before they are received); at least 1.
     pub fn queue_window(&self) -> usize {
         self.in_flight.unwrap_or(64).max(1)
     }

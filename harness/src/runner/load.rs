@@ -30,6 +30,17 @@ impl Default for LoadPlan {
     }
 }
 
+impl LoadPlan {
+    /// The `--mode` this plan stands for: `throughput`, `latency` or `both`.
+    pub fn mode_name(&self) -> &'static str {
+        match (self.bare_reference, self.sweep) {
+            (true, false) => "throughput",
+            (false, true) => "latency",
+            _ => "both",
+        }
+    }
+}
+
 /// The offered rates of a sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rates {

@@ -45,6 +45,8 @@ fn results(cases: Vec<Case>) -> Results {
             quick: false,
             include_racy: false,
             params: BTreeMap::new(),
+            mode: None,
+            rates_per_s: Vec::new(),
         },
         machine: machine(),
         overhead: None,
