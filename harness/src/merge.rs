@@ -226,4 +226,52 @@ mod tests {
         assert_eq!(m.validation, Validation::Passed { samples_checked: 6 });
         assert_eq!(m.cpus_observed, vec![vec![0, 1]]);
     }
+
+    #[test]
+    fn forks_bare_windows_and_sweeps_are_kept_together() {
+        use contend_reports::schema::{LoadPoint, LoadSweep, Quantiles};
+        let bare = |ratios: &[f64]| BareReference {
+            windows_per_s: ratios.iter().map(|_| 100.0).collect(),
+            median_per_s: 100.0,
+            pair_ratios: ratios.to_vec(),
+            ratio: median(ratios),
+        };
+        let sweep = LoadSweep {
+            fork: 0,
+            saturation_per_s: 100.0,
+            window_ms: 10.0,
+            points: vec![LoadPoint {
+                offered_per_s: 10.0,
+                fraction: Some(0.1),
+                achieved_per_s: 10.0,
+                messages: 1,
+                latency: Quantiles {
+                    count: 1,
+                    p50: 1,
+                    p90: 1,
+                    p99: 1,
+                    p999: 1,
+                    max: 1,
+                },
+            }],
+        };
+        let mut forks = Vec::new();
+        for (fork, ratios) in [(0, [0.9, 0.92, 0.94]), (1, [1.0, 1.02, 1.04])] {
+            let mut c = case(100.0, 10, 0);
+            c.bare_reference = Some(bare(&ratios));
+            c.load_sweeps = vec![sweep.clone()];
+            set_fork(&mut c, fork);
+            forks.push(c);
+        }
+        let m = merge_cases(&forks.iter().collect::<Vec<_>>());
+        let b = m.bare_reference.expect("both forks had one");
+        assert_eq!(b.pair_ratios, [0.9, 0.92, 0.94, 1.0, 1.02, 1.04]);
+        assert_eq!(b.windows_per_s.len(), 6);
+        // The median of all six pairs, not a median of the forks' medians.
+        assert!((b.ratio - 0.97).abs() < 1e-12, "{}", b.ratio);
+        let forks_of_sweeps: Vec<u32> = m.load_sweeps.iter().map(|w| w.fork).collect();
+        assert_eq!(forks_of_sweeps, [0, 1]);
+        let none = merge_cases(&[&case(1.0, 1, 0)]);
+        assert!(none.bare_reference.is_none() && none.load_sweeps.is_empty());
+    }
 }
