@@ -21,7 +21,7 @@ use contend_workloads::{Load, Params, VariantInfo};
 
 use shared::{Shared, thread_main};
 use wait::{Wait, wait_for};
-use window::run_window;
+use window::{WindowSpec, run_checked};
 
 use crate::evidence::{CaseShape, fork_evidence, sample_evidence, tick_ns};
 use crate::latency::latency_summary;
@@ -107,6 +107,11 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     // The bare reference is of one producer and one consumer.
     let bare_pair = saturated && req.load.bare_reference && req.threads == 2;
     let mut bare_pairs = Vec::new();
+    let window_spec = WindowSpec {
+        stall_timeout: timing.stall_timeout,
+        workers: req.threads,
+        expected_race: v.expected_race,
+    };
     // Windows run so far (warm-up, samples, bare, sweep): the case threads' gate numbers.
     let mut windows = 0u64;
 
@@ -131,21 +136,21 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         let warm = n <= warmups;
         let length = if warm { timing.warmup } else { timing.duration };
         windows += 1;
-        let run = match run_window(&shared, windows, length, timing.stall_timeout, req.threads) {
-            Ok(run) => run,
+        let checked = run_checked(
+            &shared,
+            windows,
+            length,
+            &window_spec,
+            &mut proof,
+            &mut cpus_observed,
+        );
+        let (run, check) = match checked {
+            Ok(checked) => checked,
             Err(s) => {
                 status = s;
                 break;
             }
         };
-        run.observe_cpus(&mut cpus_observed);
-        if let Some(message) = run.panicked {
-            proof.fail(message.clone());
-            status = CaseStatus::Error { message };
-            break;
-        }
-        let check = shared.workload.end_sample(&run.tallies);
-        proof.add(check.outcome, v.expected_race);
         let throughput = check.ops as f64 * 1e9 / run.elapsed_ns as f64;
         if warm {
             if saturated {
@@ -181,30 +186,22 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             // The bare loop on the same threads and queue, right after this sample.
             shared.workload.set_load(Load::Bare);
             windows += 1;
-            let bare_length = load::bare_window(timing.duration);
-            let bare = run_window(
+            let bare = run_checked(
                 &shared,
                 windows,
-                bare_length,
-                timing.stall_timeout,
-                req.threads,
+                load::bare_window(timing.duration),
+                &window_spec,
+                &mut proof,
+                &mut cpus_observed,
             );
-            let bare = match bare {
+            let (bare, check) = match bare {
                 Ok(bare) => bare,
                 Err(s) => {
                     status = s;
                     break;
                 }
             };
-            bare.observe_cpus(&mut cpus_observed);
-            if let Some(message) = bare.panicked {
-                proof.fail(message.clone());
-                status = CaseStatus::Error { message };
-                break;
-            }
-            let check = shared.workload.end_sample(&bare.tallies);
             let bare_per_s = check.ops as f64 * 1e9 / bare.elapsed_ns as f64;
-            proof.add(check.outcome, v.expected_race);
             bare_pairs.push((throughput, bare_per_s));
             shared.workload.set_load(Load::Saturated {
                 stamp_every: stamp_every.unwrap_or(load::WARMUP_STAMP_EVERY),
@@ -216,9 +213,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         let spec = sweep::SweepSpec {
             rates: &req.load.rates,
             sample_window: timing.duration,
-            stall_timeout: timing.stall_timeout,
-            workers: req.threads,
-            expected_race: v.expected_race,
+            window: &window_spec,
         };
         let sweep = sweep::run_sweep(
             &shared,

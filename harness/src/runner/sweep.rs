@@ -8,7 +8,7 @@ use contend_workloads::Load;
 
 use super::load::{Rates, load_point, short_window};
 use super::shared::Shared;
-use super::window::run_window;
+use super::window::{WindowSpec, run_checked};
 use crate::proof::Proof;
 
 /// What a sweep needs to know of its case.
@@ -16,15 +16,13 @@ pub(super) struct SweepSpec<'a> {
     pub rates: &'a Rates,
     /// The case's sample window (each point gets a quarter of it, see [`short_window`]).
     pub sample_window: Duration,
-    pub stall_timeout: Duration,
-    pub workers: usize,
-    pub expected_race: bool,
+    pub window: &'a WindowSpec,
 }
 
 /// Runs the sweep of `spec.rates` against `saturation_per_s` (the samples' median), windows
 /// numbered after `last_window`. `Ok(None)`: the case has no open-loop mode (one thread, or a
-/// family without one). `Err`: the case's status when a window stalled; a panic or a wrong
-/// result fails the proof and ends the sweep.
+/// family without one). `Err`: the case's status when a window stalled or a thread panicked; a
+/// wrong result fails the proof and ends the sweep.
 pub(super) fn run_sweep(
     shared: &Shared,
     spec: &SweepSpec,
@@ -46,16 +44,8 @@ pub(super) fn run_sweep(
             break;
         }
         let n = last_window + 1 + i as u64;
-        let run = run_window(shared, n, window, spec.stall_timeout, spec.workers)?;
-        run.observe_cpus(cpus_observed);
-        if let Some(message) = run.panicked {
-            proof.fail(message);
-            break;
-        }
-        let check = shared.workload.end_sample(&run.tallies);
-        let valid = matches!(check.outcome, contend_workloads::Outcome::Valid);
-        proof.add(check.outcome, spec.expected_race);
-        if !valid {
+        let (run, check) = run_checked(shared, n, window, spec.window, proof, cpus_observed)?;
+        if check.outcome != contend_workloads::Outcome::Valid {
             break;
         }
         points.push(load_point(rate, check.ops, run.elapsed_ns, &run.histogram));

@@ -5,12 +5,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use contend_reports::schema::CaseStatus;
-use contend_workloads::WorkerTally;
+use contend_workloads::{SampleCheck, WorkerTally};
 use hdrhistogram::Histogram;
 
 use super::shared::{Shared, ThreadReport};
 use super::wait::{Wait, wait_for};
 use crate::evidence::{StatSnapshot, ThreadSpan};
+use crate::proof::Proof;
 
 /// What the case's threads did in one window.
 pub(super) struct WindowRun {
@@ -31,7 +32,7 @@ pub(super) struct WindowRun {
 
 impl WindowRun {
     /// Adds each thread's observed CPUs (start and end of its work) to `observed`.
-    pub fn observe_cpus(&self, observed: &mut [Vec<usize>]) {
+    fn observe_cpus(&self, observed: &mut [Vec<usize>]) {
         for (seen, cpus) in observed.iter_mut().zip(&self.cpus) {
             seen.extend(cpus.iter().flatten());
         }
@@ -40,7 +41,7 @@ impl WindowRun {
 
 /// Runs window `n` (numbered from 1 across the case, warm-up and sweeps included) for `length`;
 /// `Err` is the case's status when its threads did not arrive or stalled.
-pub(super) fn run_window(
+fn run_window(
     shared: &Shared,
     n: u64,
     length: Duration,
@@ -111,6 +112,35 @@ pub(super) fn run_window(
             .expect("histograms share bounds");
     }
     Ok(run)
+}
+
+/// What a window needs to know of its case to be run and proven.
+pub(super) struct WindowSpec {
+    pub stall_timeout: Duration,
+    pub workers: usize,
+    pub expected_race: bool,
+}
+
+/// Runs window `n` for `length` (see [`run_window`]), adds its threads' CPUs to `observed`, and
+/// proves it into `proof`. `Err`: the case's status when the window stalled or a thread panicked
+/// (the panic also fails the proof).
+pub(super) fn run_checked(
+    shared: &Shared,
+    n: u64,
+    length: Duration,
+    spec: &WindowSpec,
+    proof: &mut Proof,
+    observed: &mut [Vec<usize>],
+) -> Result<(WindowRun, SampleCheck), CaseStatus> {
+    let mut run = run_window(shared, n, length, spec.stall_timeout, spec.workers)?;
+    run.observe_cpus(observed);
+    if let Some(message) = run.panicked.take() {
+        proof.fail(message.clone());
+        return Err(CaseStatus::Error { message });
+    }
+    let check = shared.workload.end_sample(&run.tallies);
+    proof.add(check.outcome.clone(), spec.expected_race);
+    Ok((run, check))
 }
 
 /// The status of a case whose threads made no progress for `stall`: who waits for what.
