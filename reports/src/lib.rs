@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod charts;
 pub mod compare;
 pub mod csv;
+mod evidence_schema;
 pub mod figures;
 mod figures_load;
 pub mod format;
