@@ -1,12 +1,10 @@
 //! The command line as a user meets it: listing, running, results JSON, and bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{assert_run_refuses, contend};
 use contend_reports::schema::{CaseStatus, Results, Validation, parse_results, read_results};
 use predicates::prelude::*;
-
-fn contend() -> Command {
-    Command::cargo_bin("contend").unwrap()
-}
 
 /// A fast run: short samples, no overhead measurement.
 fn quick_run(out: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
@@ -174,19 +172,7 @@ fn bad_input_is_one_line_exit_2_and_writes_nothing() {
         &["--duration", "fast"],
     ];
     for args in cases {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        let assert = contend()
-            .arg("run")
-            .args(*args)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2);
-        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
-        assert!(!out.exists(), "{args:?} created the output directory");
+        assert_run_refuses(args);
     }
 }
 

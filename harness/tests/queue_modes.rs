@@ -1,12 +1,10 @@
 //! The queue family's modes from the command line: the latency sweep's points, explicit rates,
 //! the bare reference in throughput mode, and bad input.
 
-use assert_cmd::Command;
-use contend_reports::schema::{Results, Validation, read_results};
+mod common;
 
-fn contend() -> Command {
-    Command::cargo_bin("contend").unwrap()
-}
+use common::{assert_run_refuses, contend};
+use contend_reports::schema::{Results, Validation, read_results};
 
 /// A short queue run at 2 threads with `extra` options; its results.
 fn queue_run(extra: &[&str]) -> Results {
@@ -131,18 +129,6 @@ fn bad_modes_and_rates_are_one_line_exit_2_and_write_nothing() {
         &["--mode", "throughput", "--rate", "1000"],
     ];
     for args in cases {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
-        let assert = contend()
-            .arg("run")
-            .args(*args)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(2);
-        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
-        assert!(!out.exists(), "{args:?} created the output directory");
+        assert_run_refuses(args);
     }
 }
