@@ -143,9 +143,117 @@ pub fn html(s: &str) -> String {
     out
 }
 
-/// Escapes text for a Markdown table cell (pipes and newlines).
-pub fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+/// Escapes user-controlled text (labels, host names, case and variant names, notes, error
+/// messages, commands, commits, branches, file names) for the Markdown that GitHub renders in step
+/// summaries and pull-request comments. Every Markdown renderer goes through this one function
+/// (or [`md_code`], which uses it); the result renders as the literal text, on one line, anywhere
+/// inline: in a paragraph, a heading, a list item or a table cell.
+///
+/// - HTML: `&`, `<` and `>` become entities, so no tag (`<script>`, `<img>`, `<!-- -->`) and no
+///   `<URL>` autolink can form.
+/// - Tables and lines: `|` gets a backslash and every control character (newlines included)
+///   becomes a space, so a cell stays one cell and the text stays on its line.
+/// - Inline syntax: `\` `` ` `` `*` `_` `~` `[` `]` `(` `)` `!` `#` `$` get a backslash, so the
+///   text opens no link, image, emphasis, code span, strikethrough, math or heading; so do the `:`
+///   of `://` and the `.` of `www.` (GFM's bare-URL autolinks).
+/// - Block syntax: a leading list marker (`-`, `+`, the `.` of `1.`) or rule (`---`, `===`) gets
+///   a backslash, so the text starts no list, rule or heading underline even when it begins a
+///   line.
+///
+/// It does not stop GitHub's `@user` mentions (they are found in the rendered text; [`md_code`]
+/// avoids them, as GitHub does not look inside `<code>`).
+pub fn md_escape(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    // A list marker is followed by a space (or ends the line); `---` and `===` make a rule or an
+    // underline.
+    let ends_marker = |i: usize| chars.get(i + 1).is_none_or(|c| c.is_whitespace());
+    let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '&' => {
+                out.push_str("&amp;");
+                continue;
+            }
+            '<' => {
+                out.push_str("&lt;");
+                continue;
+            }
+            '>' => {
+                out.push_str("&gt;");
+                continue;
+            }
+            c if c.is_control() => {
+                out.push(' ');
+                continue;
+            }
+            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '(' | ')' | '!' | '#' | '|' | '$' => true,
+            '-' | '+' | '=' => {
+                i == 0 && (ends_marker(0) || chars.iter().all(|&x| x == c || x.is_whitespace()))
+            }
+            ':' => chars[i + 1..].starts_with(&['/', '/']),
+            '.' => {
+                (i > 0 && i == leading_digits && ends_marker(i))
+                    || (i >= 3 && chars[i - 3..i].iter().all(|w| w.eq_ignore_ascii_case(&'w')))
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// User text shown as code: a code span when [`md_escape`] leaves the text as it is (inside a code
+/// span every character is literal, so escapes would show), otherwise `<code>` around the escaped
+/// text (a backtick in the text would end a code span early).
+pub fn md_code(s: &str) -> String {
+    let escaped = md_escape(s);
+    if escaped == s && !s.is_empty() {
+        format!("`{s}`")
+    } else {
+        format!("<code>{escaped}</code>")
+    }
+}
+
+/// Test support: asserts that `md` (a renderer's whole output) is inert whatever its user text:
+/// no HTML but `<code>`, no link or image, and every table row has its header's column count.
+#[cfg(test)]
+pub(crate) fn assert_inert_markdown(md: &str) {
+    // Characters outside backslash escapes (md_escape escapes every backslash it keeps).
+    let unescaped = |line: &str| -> Vec<char> {
+        let mut out = Vec::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                chars.next();
+                out.push(' ');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let without_code = md.replace("<code>", "").replace("</code>", "");
+    assert!(!without_code.contains('<'), "raw HTML in:\n{md}");
+    let mut columns = None;
+    for line in md.lines() {
+        let plain: String = unescaped(line).into_iter().collect();
+        assert!(!plain.contains("]("), "a link or image in: {line}");
+        assert!(!plain.contains("]["), "a reference link in: {line}");
+        if line.starts_with('|') {
+            let n = plain.matches('|').count();
+            assert_eq!(
+                *columns.get_or_insert(n),
+                n,
+                "a row breaks its table: {line}"
+            );
+        } else {
+            columns = None;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -197,5 +305,65 @@ mod tests {
             html("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn markdown_escape_neutralises_html_tables_and_links() {
+        let script = md_escape("<script>alert(1)</script>|x");
+        assert_eq!(script, "&lt;script&gt;alert\\(1\\)&lt;/script&gt;\\|x");
+        assert_eq!(
+            md_escape("[a](javascript:alert(1))"),
+            "\\[a\\]\\(javascript:alert\\(1\\)\\)"
+        );
+        assert_eq!(md_escape("![img](x.png)"), "\\!\\[img\\]\\(x.png\\)");
+        assert_eq!(
+            md_escape("*a* _b_ `c` ~d~ $e$"),
+            "\\*a\\* \\_b\\_ \\`c\\` \\~d\\~ \\$e\\$"
+        );
+        assert_eq!(md_escape("a\nb\r\nc\td"), "a b  c d");
+        assert_eq!(md_escape("# h"), "\\# h");
+        assert_eq!(md_escape("a \\| b & c"), "a \\\\\\| b &amp; c");
+        assert_eq!(md_escape("&lt;"), "&amp;lt;");
+        assert_eq!(
+            md_escape("https://x.test www.x.test"),
+            "https\\://x.test www\\.x.test"
+        );
+        // Block markers only where they would start a block, so versions stay readable.
+        assert_eq!(md_escape("- a"), "\\- a");
+        assert_eq!(md_escape("+"), "\\+");
+        assert_eq!(md_escape("---"), "\\---");
+        assert_eq!(md_escape("12. a"), "12\\. a");
+        assert_eq!(md_escape("6.18.0-cloud-amd64"), "6.18.0-cloud-amd64");
+        assert_eq!(md_escape("-j4 a-b"), "-j4 a-b");
+        assert_eq!(
+            md_escape("counter/actor-batched@2/compact"),
+            "counter/actor-batched@2/compact"
+        );
+        assert_eq!(md_escape("épée 20%"), "épée 20%");
+    }
+
+    #[test]
+    fn markdown_code_is_a_span_only_when_nothing_needs_escaping() {
+        assert_eq!(
+            md_code("counter/mutex@2/compact"),
+            "`counter/mutex@2/compact`"
+        );
+        assert_eq!(md_code("a`b"), "<code>a\\`b</code>");
+        assert_eq!(
+            md_code("<script>alert(1)</script>|x"),
+            "<code>&lt;script&gt;alert\\(1\\)&lt;/script&gt;\\|x</code>"
+        );
+        assert_eq!(md_code(""), "<code></code>");
+    }
+
+    #[test]
+    fn the_inertness_check_catches_what_it_should() {
+        let caught = |md: &str| std::panic::catch_unwind(|| assert_inert_markdown(md)).is_err();
+        assert!(caught("<script>alert(1)</script>"));
+        assert!(caught("x [a](javascript:alert(1))"));
+        assert!(caught("| a | b |\n|---|---|\n| <code>x</code> | y | z |"));
+        assert!(!caught(
+            "| a | b |\n|---|---|\n| <code>x\\|y</code> | z |\n\ntext"
+        ));
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::{self, Series};
-use crate::format::{self, md};
+use crate::format::{self, md_code, md_escape};
 use crate::schema::{CaseStatus, Results, Validation};
 use crate::warnings;
 
@@ -13,7 +13,11 @@ pub fn render_markdown(runs: &[Results]) -> String {
     let labels = analysis::run_labels(runs);
     let mut out = String::new();
     if runs.len() > 1 {
-        let _ = writeln!(out, "# contend comparison: {}\n", md(&labels.join(" vs ")));
+        let _ = writeln!(
+            out,
+            "# contend comparison: {}\n",
+            md_escape(&labels.join(" vs "))
+        );
     }
     for (run, label) in runs.iter().zip(&labels) {
         run_summary(
@@ -34,22 +38,22 @@ fn run_summary(out: &mut String, run: &Results, label: &str, h: &str) {
     let _ = writeln!(
         out,
         "{h} contend: {} ({})\n",
-        md(label),
-        md(&run.started_at)
+        md_escape(label),
+        md_escape(&run.started_at)
     );
-    let commit = run.tool.git_commit.as_deref().unwrap_or("unknown commit");
+    let commit = md_escape(run.tool.git_commit.as_deref().unwrap_or("unknown commit"));
     let _ = writeln!(
         out,
         "{}; {} logical CPUs / {} cores; {}; {}; {}; {} {} ({commit}); placement {}, {} samples × {} ms.\n",
-        md(&m.cpu_model),
+        md_escape(&m.cpu_model),
         m.logical_cpus,
         m.physical_cores,
         format::bytes(m.memory_bytes),
-        md(&m.kernel),
-        md(&m.rustc),
-        md(&run.tool.name),
-        md(&run.tool.version),
-        md(&run.config.placement),
+        md_escape(&m.kernel),
+        md_escape(&m.rustc),
+        md_escape(&run.tool.name),
+        md_escape(&run.tool.version),
+        md_escape(&run.config.placement),
         run.config.samples,
         run.config.duration_ms
     );
@@ -57,13 +61,18 @@ fn run_summary(out: &mut String, run: &Results, label: &str, h: &str) {
     if !ws.is_empty() {
         let _ = writeln!(out, "**Warnings**\n");
         for w in ws {
-            let cases: Vec<String> = w.cases.iter().map(|c| format!("`{c}`")).collect();
+            let cases: Vec<String> = w.cases.iter().map(|c| md_code(c)).collect();
             let list = if cases.is_empty() {
                 String::new()
             } else {
                 format!(": {}", cases.join(", "))
             };
-            let _ = writeln!(out, "- **{}** {}{list}", w.severity.name(), md(&w.message));
+            let _ = writeln!(
+                out,
+                "- **{}** {}{list}",
+                w.severity.name(),
+                md_escape(&w.message)
+            );
         }
         out.push('\n');
     }
@@ -82,9 +91,9 @@ fn race_detection(out: &mut String, run: &Results, h: &str) {
     let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
     let _ = writeln!(
         out,
-        "{h}# Race detection\n\n{matched} of {} verdicts match expectation (ThreadSanitizer, lane `{}`, {} run(s) per target).\n",
+        "{h}# Race detection\n\n{matched} of {} verdicts match expectation (ThreadSanitizer, lane {}, {} run(s) per target).\n",
         rd.targets.len(),
-        md(&rd.lane),
+        md_code(&rd.lane),
         rd.runs_per_target
     );
     let _ = writeln!(
@@ -97,8 +106,8 @@ fn race_detection(out: &mut String, run: &Results, h: &str) {
         let verdict = t.verdict.replace('_', " ");
         let _ = writeln!(
             out,
-            "| `{}` | {} | {}/{} | {} | {} |",
-            md(&t.name),
+            "| {} | {} | {}/{} | {} | {} |",
+            md_code(&t.name),
             if t.expected_race {
                 "races"
             } else {
@@ -107,11 +116,11 @@ fn race_detection(out: &mut String, run: &Results, h: &str) {
             t.runs_reporting,
             t.runs,
             if t.matches_expectation {
-                verdict
+                md_escape(&verdict)
             } else {
-                format!("**{}**", verdict.to_uppercase())
+                format!("**{}**", md_escape(&verdict.to_uppercase()))
             },
-            md(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / ")))
+            md_escape(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / ")))
         );
     }
     out.push('\n');
@@ -133,7 +142,12 @@ fn family_table(out: &mut String, run: &Results, family: &str, h: &str) {
         .find(|c| c.family == family)
         .map(|c| analysis::metric(c).unit)
         .unwrap_or_default();
-    let _ = writeln!(out, "{h}# {} ({}, median ± cv)\n", md(family), md(&unit));
+    let _ = writeln!(
+        out,
+        "{h}# {} ({}, median ± cv)\n",
+        md_escape(family),
+        md_escape(&unit)
+    );
     let mut head = vec!["variant".to_string(), "style".into()];
     head.extend(threads.iter().map(|t| format!("{t} thr")));
     head.extend(["speedup".into(), "p99 at max".into()]);
@@ -152,11 +166,11 @@ fn family_table(out: &mut String, run: &Results, family: &str, h: &str) {
 
 fn row(run: &Results, s: &Series<'_>, threads: &[usize]) -> Vec<String> {
     let name = if s.expected_race {
-        format!("`{}` (racy)", s.name)
+        format!("{} (racy)", md_code(&s.name))
     } else {
-        format!("`{}`", s.name)
+        md_code(&s.name)
     };
-    let mut cells = vec![name, s.style.clone()];
+    let mut cells = vec![name, md_escape(&s.style)];
     for &t in threads {
         let case = run
             .cases
@@ -201,7 +215,7 @@ fn failures(out: &mut String, run: &Results) {
                 (CaseStatus::Deadlocked { stall_ms, .. }, _) => {
                     format!("deadlocked (no progress for {stall_ms} ms)")
                 }
-                (CaseStatus::Error { message }, _) => format!("error: {}", md(message)),
+                (CaseStatus::Error { message }, _) => format!("error: {}", md_escape(message)),
                 (
                     _,
                     Validation::Failed {
@@ -211,13 +225,13 @@ fn failures(out: &mut String, run: &Results) {
                 ) => {
                     format!(
                         "validation failed in {samples_failed} sample(s): {}",
-                        md(first_error)
+                        md_escape(first_error)
                     )
                 }
                 (CaseStatus::Failed, _) => "failed".into(),
                 _ => return None,
             };
-            Some(format!("- `{}`: {why}", c.key()))
+            Some(format!("- {}: {why}", md_code(&c.key())))
         })
         .collect();
     if lines.is_empty() {
@@ -245,13 +259,70 @@ fn missing(out: &mut String, runs: &[Results], labels: &[String]) {
                 .collect();
             if !absent.is_empty() {
                 lines.push(format!(
-                    "- `{key}`: missing from {}",
-                    md(&absent.join(", "))
+                    "- {}: missing from {}",
+                    md_code(&key),
+                    md_escape(&absent.join(", "))
                 ));
             }
         }
     }
     if !lines.is_empty() {
         let _ = writeln!(out, "## Cases not in every run\n\n{}\n", lines.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::format::assert_inert_markdown;
+    use crate::schema::read_results;
+
+    const SCRIPT: &str = "<script>alert(1)</script>|x";
+    const LINK: &str = "[a](javascript:alert(1))";
+
+    fn fixture(name: &str) -> Results {
+        read_results(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn user_text_cannot_inject_html_columns_or_links() {
+        let mut a = fixture("machine-a.json");
+        a.label = SCRIPT.into();
+        a.started_at = LINK.into();
+        a.tool.git_commit = Some(format!("{SCRIPT}\n# heading"));
+        a.machine.cpu_model = LINK.into();
+        a.config.placement = "*bold* `code` ![i](x.png)".into();
+        a.cases[0].variant = format!("counter/{SCRIPT}");
+        a.cases[0].style = LINK.into();
+        a.cases[1].variant = format!("counter/{LINK}");
+        a.cases[1].status = CaseStatus::Error {
+            message: format!("{SCRIPT}\n| a | b |"),
+        };
+        a.cases[2].family = SCRIPT.into();
+        let mut b = fixture("machine-b.json");
+        b.label = String::new();
+        b.machine.hostname = LINK.into();
+        let md = render_markdown(&[a, b]);
+        assert_inert_markdown(&md);
+        assert!(
+            md.contains(
+                "# contend comparison: &lt;script&gt;alert\\(1\\)&lt;/script&gt;\\|x vs \\[a\\]"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| <code>counter/&lt;script&gt;"), "{md}");
+        assert!(
+            md.contains("error: &lt;script&gt;alert\\(1\\)&lt;/script&gt;\\|x \\| a \\| b \\|"),
+            "{md}"
+        );
+        assert!(!md.contains("\n# heading"), "{md}");
+        assert!(!md.contains("*bold*") && !md.contains("`code`"), "{md}");
     }
 }

@@ -3,6 +3,7 @@
 //! run order.
 
 use super::{CaseComparison, Comparison, Method, Verdict};
+use crate::format::{md_code, md_escape};
 
 /// A fraction as a percentage with at most two decimals: 0.05 -> `5%`, 0.9975 -> `99.75%`.
 pub(crate) fn percent_label(fraction: f64) -> String {
@@ -166,10 +167,6 @@ pub fn render_compare_table(c: &Comparison) -> String {
     out
 }
 
-fn escape(cell: &str) -> String {
-    cell.replace('|', "\\|")
-}
-
 /// The comparison as Markdown for `$GITHUB_STEP_SUMMARY`: headline, notes, method, table.
 pub fn render_compare_markdown(c: &Comparison) -> String {
     let mut out = format!("### contend compare: {}\n\n", headline(c));
@@ -177,7 +174,7 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
         out += "**The gate fails: at least one case is broken or regressed beyond its threshold.**\n\n";
     }
     for note in &c.notes {
-        out += &format!("- {}\n", escape(note));
+        out += &format!("- {}\n", md_escape(note));
     }
     if !c.notes.is_empty() {
         out += "\n";
@@ -191,8 +188,10 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
         .collect();
     out += &format!("|{}|\n", align.join("|"));
     for row in c.sorted_rows() {
-        let mut cells = cells(row).map(|s| escape(&s));
-        cells[0] = format!("`{}`", cells[0]);
+        // The case key and the notes come from the results files; the other cells are ours.
+        let mut cells = cells(row);
+        cells[0] = md_code(&cells[0]);
+        cells[8] = md_escape(&cells[8]);
         if matches!(row.verdict, Verdict::Broken | Verdict::Regressed) {
             cells[7] = format!("**{}**", cells[7]);
         }
@@ -203,7 +202,42 @@ pub fn render_compare_markdown(c: &Comparison) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::compare::{CompareOptions, compare};
+    use crate::format::assert_inert_markdown;
+    use crate::schema::{Results, read_results};
+
+    fn fixture(name: &str) -> Results {
+        read_results(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn markdown_user_text_cannot_inject_html_columns_or_links() {
+        let (script, link) = ("<script>alert(1)</script>|x", "[a](javascript:alert(1))");
+        let mut base = fixture("machine-a.json");
+        base.cases[0].variant = format!("counter/{script}");
+        base.cases[2].variant = format!("counter/{link}");
+        let mut head = base.clone();
+        // Environment differences become notes, quoting both sides.
+        head.machine.kernel = format!("{script}\n{link}");
+        head.cases.remove(2);
+        let c = compare(&base, &head, &CompareOptions::default());
+        let md = render_compare_markdown(&c);
+        assert_inert_markdown(&md);
+        assert!(
+            md.contains("kernel differs: 6.18.0-cloud-amd64 vs &lt;script&gt;"),
+            "{md}"
+        );
+        assert!(md.contains("| <code>counter/&lt;script&gt;"), "{md}");
+        assert!(md.contains("| <code>counter/\\[a\\]\\(javascript"), "{md}");
+    }
 
     #[test]
     fn numbers_format_stably() {
