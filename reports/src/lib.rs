@@ -2,6 +2,7 @@
 //! The results schema (the contract between measuring and rendering) lives here too.
 
 pub mod analysis;
+pub mod changepoint;
 pub mod charts;
 pub mod compare;
 pub mod csv;
