@@ -45,6 +45,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Interleaved A/B against a base build's binary, sampled adaptively: the CI perf gate.
     Ab(Box<AbArgs>),
+    /// Trends of the recorded runs, with change points; `history import FILE...` records results
+    /// files, `history baselines` lists the named baselines.
+    History(HistoryArgs),
     /// Show the CPU (and physical core) each thread would be pinned to, without running anything.
     Plan(PlanArgs),
     /// Print a shell completion script, e.g. `contend completions bash > ~/.local/share/bash-completion/completions/contend`.
@@ -90,13 +93,50 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+    /// The history store [default: contend-results/history.sqlite].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub history: Option<PathBuf>,
+    /// Families or variants to show, comma-separated [default: every case].
+    #[arg(long, short = 'w', value_delimiter = ',', value_name = "LIST")]
+    pub workloads: Vec<String>,
+    /// Only this machine: a fingerprint-hash prefix, or part of a host name or CPU model.
+    #[arg(long, value_name = "MACHINE")]
+    pub machine: Option<String>,
+    /// Write the trends as a self-contained HTML page (charts with change points).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the trends as Markdown (e.g. for a PR comment).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryAction {
+    /// Record results files (results.json, ab-base.json, ...) in the history; a file recorded
+    /// before is skipped. Every file is read before anything is recorded.
+    Import {
+        #[arg(required = true, value_name = "RESULTS.json")]
+        files: Vec<PathBuf>,
+    },
+    /// List the named baselines (name, machine, when saved, run).
+    Baselines,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// Results of the baseline (e.g. the main branch).
-    #[arg(value_name = "BASE.json")]
-    pub base: PathBuf,
-    /// Results of the change under test.
-    #[arg(value_name = "HEAD.json")]
-    pub head: PathBuf,
+    /// `BASE.json HEAD.json`: the baseline's results (e.g. the main branch) and the change
+    /// under test. With --baseline, only `[HEAD.json]` [default: contend-results/latest/results.json].
+    #[arg(value_name = "FILES", num_args = 0..=2)]
+    pub files: Vec<PathBuf>,
+    /// Compare against the named baseline in the history instead of a BASE.json.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// The history holding the baseline [default: contend-results/history.sqlite].
+    #[arg(long, value_name = "PATH", requires = "baseline")]
+    pub history: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
     /// The files hold interleaved A/B samples aligned pair by pair (e.g. `contend ab`'s
@@ -136,9 +176,24 @@ pub struct RunArgs {
     /// Length of each timed sample, e.g. 150ms [default: 140ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
-    /// Directory for results.json (rewritten after every case).
-    #[arg(long, default_value = "contend-results", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Write results.json (rewritten after every case) and report.html exactly here [default: a
+    /// new folder contend-results/runs/<UTC time>-<label>/, with contend-results/latest pointing
+    /// at it]. With --out, the run is recorded in a history only when --history is given.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The history store (SQLite) that records every run [default: contend-results/history.sqlite].
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<PathBuf>,
+    /// Do not record this run in the history.
+    #[arg(long, conflicts_with_all = ["history", "save_baseline", "baseline"])]
+    pub no_history: bool,
+    /// Save this run in the history as baseline NAME for this machine (replacing an older one).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// At the end, compare this run with baseline NAME (saved on this machine) through the gate:
+    /// its table, and exit 1 when a case regressed.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
     /// A short suite for CI: fewer, shorter samples.
     #[arg(long)]
     pub quick: bool,
@@ -240,7 +295,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
     /// A case regresses only when its whole confidence interval lies beyond this slowdown.
-    #[arg(long, default_value = "5%", value_name = "PERCENT")]
+    #[arg(long, default_value = crate::compare_cmd::DEFAULT_THRESHOLD, value_name = "PERCENT")]
     pub threshold: String,
     /// Two-sided confidence of each case's interval (for `ab`: overall, across the stopping
     /// rule's looks).
@@ -332,9 +387,11 @@ pub struct TsanArgs {
     /// Tests named `race_*` are expected to race, `norace_*` (and all others) to be clean.
     #[arg(long, value_name = "PATH/Cargo.toml")]
     pub manifest_path: Option<PathBuf>,
-    /// Where results.json lives; its `race_detection` section is (re)written and report.html re-rendered.
-    #[arg(long, default_value = "contend-results", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Where results.json lives: its `race_detection` section is (re)written there, keeping any
+    /// measured cases, and report.html re-rendered [default: a new run folder
+    /// contend-results/runs/<UTC time>-tsan/, with contend-results/latest pointing at it].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Build directory for instrumented builds [default: target/tsan/LANE in contend's checkout;
     /// with --manifest-path: target/contend-tsan/LANE beside the crate]. Sharing one directory
     /// between both modes reuses the instrumented std.

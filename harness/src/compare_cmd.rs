@@ -12,6 +12,9 @@ use crate::cli::CompareArgs;
 use crate::error::UsageError;
 use crate::report_cmd::{load, write_output};
 
+/// The gate's default `--threshold`: a case regresses when its whole interval is beyond it.
+pub const DEFAULT_THRESHOLD: &str = "5%";
+
 /// Parses `--threshold`, `--confidence` and `--config` into comparison options.
 pub fn options(
     threshold: &str,
@@ -47,11 +50,11 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         args.gate.confidence,
         args.gate.config.as_deref(),
     )?;
-    let runs = load(&[args.base.clone(), args.head.clone()])?;
+    let (base, head, names) = inputs(args)?;
     let comparison = if args.paired {
-        paired(&runs[0], &runs[1], &opts)?
+        paired(&base, &head, &opts)?
     } else {
-        compare(&runs[0], &runs[1], &opts)
+        compare(&base, &head, &opts)
     };
     let matched = comparison
         .rows
@@ -61,8 +64,7 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     if matched == 0 {
         return Err(UsageError::new(format!(
             "{} and {}: no case in common (cases match by variant@threads/placement)",
-            args.base.display(),
-            args.head.display()
+            names[0], names[1]
         ))
         .into());
     }
@@ -73,6 +75,55 @@ pub fn compare_files(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(
         comparison.exit_code_with(args.gate.fail_on.into()) as u8,
     ))
+}
+
+/// The two sides and their names: `BASE.json HEAD.json`, or baseline NAME from the history and
+/// `[HEAD.json]` (default: the latest run).
+fn inputs(args: &CompareArgs) -> anyhow::Result<(Results, Results, [String; 2])> {
+    let Some(name) = &args.baseline else {
+        let [base, head] = args.files.as_slice() else {
+            return Err(UsageError::new(
+                "compare needs BASE.json HEAD.json, or --baseline NAME [HEAD.json]",
+            )
+            .into());
+        };
+        let mut runs = load(&[base.clone(), head.clone()])?;
+        let head_run = runs.pop().expect("two loaded");
+        let names = [base.display().to_string(), head.display().to_string()];
+        return Ok((runs.pop().expect("two loaded"), head_run, names));
+    };
+    let head_path = match args.files.as_slice() {
+        [] => std::path::Path::new(crate::results_dir::ROOT)
+            .join(crate::results_dir::LATEST)
+            .join(crate::output::RESULTS_FILE),
+        [head] => head.clone(),
+        _ => {
+            return Err(UsageError::new(
+                "compare --baseline NAME takes one HEAD.json (the baseline is the other side)",
+            )
+            .into());
+        }
+    };
+    crate::history::baseline::check_name(name)?;
+    let head = load(std::slice::from_ref(&head_path))?.remove(0);
+    let path = args
+        .history
+        .clone()
+        .unwrap_or_else(crate::history::default_path);
+    let history = crate::history::History::open_existing(&path)?;
+    let found = crate::history::baseline::find(
+        history.conn(),
+        name,
+        &contend_reports::fingerprint::fingerprint_hash(&head.machine),
+    )?;
+    if !found.same_machine {
+        println!("baseline {name:?} was saved on another machine: observations only");
+    }
+    let names = [
+        format!("baseline {name:?}"),
+        head_path.display().to_string(),
+    ];
+    Ok((found.results, head, names))
 }
 
 /// Compares files whose cases hold interleaved A/B samples aligned pair by pair (`contend ab`):

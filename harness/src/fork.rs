@@ -66,7 +66,7 @@ pub fn run_fork(
     timeout: Duration,
 ) -> ForkResult {
     let args = RunArgs {
-        out: scratch.to_path_buf(),
+        out: Some(scratch.to_path_buf()),
         ..args.clone()
     };
     let results_path: PathBuf = scratch.join(crate::output::RESULTS_FILE);

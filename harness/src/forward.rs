@@ -19,6 +19,9 @@ struct Defaults {
     run: RunArgs,
 }
 
+/// Run options that only the parent acts on (it records the merged run): never written.
+pub const PARENT_ONLY: [&str; 4] = ["history", "no-history", "save-baseline", "baseline"];
+
 /// `RunArgs` as clap fills it from an empty command line: the one source of defaults.
 pub fn defaults() -> RunArgs {
     Defaults::parse_from(["contend"]).run
@@ -68,6 +71,11 @@ pub fn to_argv(args: &RunArgs) -> Vec<String> {
         no_overhead,
         mode,
         rate,
+        // PARENT_ONLY: a fork (always given --out) records nothing.
+        history: _,
+        no_history: _,
+        save_baseline: _,
+        baseline: _,
     } = args;
     opt(
         "--workloads",
@@ -82,12 +90,7 @@ pub fn to_argv(args: &RunArgs) -> Vec<String> {
     opt("--forks", differ(forks, &d.forks, u32::to_string));
     opt("--warmup", warmup.map(duration));
     opt("--duration", window.map(duration));
-    opt(
-        "--out",
-        differ(out_dir, &d.out, |p: &std::path::PathBuf| {
-            p.display().to_string()
-        }),
-    );
+    opt("--out", out_dir.as_ref().map(|p| p.display().to_string()));
     opt("--seed", differ(seed, &d.seed, u64::to_string));
     opt("--label", label.clone());
     opt(
@@ -200,7 +203,7 @@ mod tests {
             forks: 3,
             warmup: Some(Duration::from_millis(30)),
             duration: Some(Duration::from_millis(70)),
-            out: "elsewhere".into(),
+            out: Some("elsewhere".into()),
             quick: true,
             seed: 99,
             include_racy: true,
@@ -219,6 +222,10 @@ mod tests {
             no_overhead: true,
             mode: crate::cli::Mode::Latency,
             rate: vec![1000.0, 2.5e6],
+            history: None,
+            no_history: false,
+            save_baseline: None,
+            baseline: None,
         }
     }
 
@@ -235,7 +242,7 @@ mod tests {
         use clap::CommandFactory;
         for arg in Defaults::command().get_arguments() {
             let Some(long) = arg.get_long() else { continue };
-            if long == "help" {
+            if long == "help" || PARENT_ONLY.contains(&long) {
                 continue;
             }
             assert!(
@@ -243,6 +250,22 @@ mod tests {
                 "run option --{long} is not forwarded to child processes: {argv:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_parents_history_options_never_reach_a_child() {
+        let args = RunArgs {
+            history: Some("h.sqlite".into()),
+            save_baseline: Some("before".into()),
+            baseline: Some("before".into()),
+            ..defaults()
+        };
+        assert!(to_argv(&args).is_empty(), "{:?}", to_argv(&args));
+        let no = RunArgs {
+            no_history: true,
+            ..defaults()
+        };
+        assert!(to_argv(&no).is_empty());
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod fault;
 pub mod fork;
 pub mod forked_run;
 pub mod forward;
+pub mod history;
+pub mod history_cmd;
 pub mod interrupt;
 pub mod latency;
 pub mod list;
@@ -24,6 +26,7 @@ pub mod plan;
 pub mod plan_cmd;
 pub mod proof;
 pub mod report_cmd;
+pub mod results_dir;
 pub mod run;
 pub mod runner;
 pub mod table;
@@ -82,6 +85,7 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
         Some(Command::Compare(args)) => compare_cmd::compare_files(&args),
         Some(Command::Ab(args)) => ab::ab(&args, argv),
         Some(Command::Plan(args)) => plan_cmd::plan(&args),
+        Some(Command::History(args)) => history_cmd::history(&args),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "contend", &mut std::io::stdout());

@@ -63,12 +63,14 @@ pub fn describe(sysfs_cpu: &Path) -> Machine {
     }
 }
 
-/// This tool's name, version and build commit.
+/// This tool's name, version, and the commit, dirty flag and branch it was built from.
 pub fn tool() -> Tool {
     Tool {
         name: "contend".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         git_commit: option_env!("CONTEND_GIT_COMMIT").map(str::to_string),
+        git_dirty: option_env!("CONTEND_GIT_DIRTY").map(|d| d == "true"),
+        git_branch: option_env!("CONTEND_GIT_BRANCH").map(str::to_string),
     }
 }
 

@@ -25,7 +25,8 @@ pub struct Plan {
     pub placement: Placement,
     pub timing: Timing,
     pub params: Params,
-    pub out_dir: PathBuf,
+    /// `--out`: exactly where the files go (`None`: a new run folder, see `results_dir`).
+    pub out_dir: Option<PathBuf>,
     pub quick: bool,
     pub include_racy: bool,
     pub label: Option<String>,

@@ -11,6 +11,7 @@ use crate::cli::RunArgs;
 use crate::machine::{self, SYSFS_CPU};
 use crate::output::OutputDir;
 use crate::plan::Plan;
+use crate::results_dir::Destination;
 use crate::runner::load::Rates;
 use crate::runner::{CaseRequest, run_case};
 use crate::table;
@@ -110,10 +111,11 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let available = machine::available_cpus();
     let plan = Plan::from_args(args, available.len())?;
     let fault = crate::fault::Fault::from_env().map_err(crate::error::UsageError::new)?;
-    let out = OutputDir::prepare(&plan.out_dir)?;
-    crate::interrupt::install();
-
     let mut results = new_results(plan.label.clone(), argv, config(&plan));
+    let history = crate::history::for_run::prepare(args, &results.machine)?;
+    let destination = Destination::choose(plan.out_dir.as_deref(), &results.label)?;
+    let out = OutputDir::prepare(&destination.dir)?;
+    crate::interrupt::install();
 
     let order = cpu_order(&results.machine.topology, &available, plan.placement);
     let bar = ProgressBar::new(plan.cases().len() as u64).with_style(
@@ -171,7 +173,29 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         )?;
         println!("report:  {}", report.display());
     }
-    if crate::interrupt::requested() {
+    if let Some((latest, report)) = destination
+        .publish()
+        .with_context(|| format!("pointing {} at the run", destination.dir.display()))?
+    {
+        println!(
+            "latest:  {}{}",
+            latest.display(),
+            report.map_or(String::new(), |r| format!(
+                " (newest report: {})",
+                r.display()
+            ))
+        );
+    }
+    let interrupted = crate::interrupt::requested();
+    let gate = match history {
+        Some(h) => h.finish(
+            &results,
+            &out.path(crate::output::RESULTS_FILE),
+            interrupted,
+        )?,
+        None => None,
+    };
+    if interrupted {
         eprintln!(
             "interrupted: the {} finished case(s) of {} are written above",
             results.cases.len(),
@@ -186,7 +210,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(gate.unwrap_or(0)))
 }
 
 /// Runs every case of `plan` in this process, writing the results after each one.

@@ -23,6 +23,21 @@ pub fn render_html(runs: &[Results]) -> String {
         [one] => format!("contend report: {} ({})", labels[0], one.started_at),
         _ => format!("contend comparison: {}", labels.join(" vs ")),
     };
+    let mut out = page_start(&title);
+    match runs {
+        [] => out.push_str("<p>No results were given.</p>\n"),
+        [run] => single(&mut out, run),
+        _ => html_compare::comparison(&mut out, runs, &labels),
+    }
+    out.push_str(PAGE_END);
+    out
+}
+
+/// Closes what [`page_start`] opened.
+pub(crate) const PAGE_END: &str = "</main>\n</body>\n</html>\n";
+
+/// A page's start up to its `<h1>` (escaped `title`), with the report's inline stylesheet.
+pub(crate) fn page_start(title: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -30,15 +45,9 @@ pub fn render_html(runs: &[Results]) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"contend-reports {}\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
-        esc(&title)
+        esc(title)
     );
-    let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
-    match runs {
-        [] => out.push_str("<p>No results were given.</p>\n"),
-        [run] => single(&mut out, run),
-        _ => html_compare::comparison(&mut out, runs, &labels),
-    }
-    out.push_str("</main>\n</body>\n</html>\n");
+    let _ = writeln!(out, "<h1>{}</h1>", esc(title));
     out
 }
 

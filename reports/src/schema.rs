@@ -103,6 +103,12 @@ pub struct Tool {
     pub version: String,
     /// Git commit the binary was built from, if known.
     pub git_commit: Option<String>,
+    /// Whether the checkout had uncommitted changes to tracked files when it was built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_dirty: Option<bool>,
+    /// The branch it was built on, if known (not for a detached checkout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
 }
 
 /// The validated plan's settings.

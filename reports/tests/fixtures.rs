@@ -295,6 +295,8 @@ fn results(
             name: "contend".into(),
             version: "0.1.0".into(),
             git_commit: Some("bedbaff1c2d3".into()),
+            git_dirty: None,
+            git_branch: None,
         },
         label: label.into(),
         command: vec![

@@ -197,6 +197,17 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
         )
         .into());
     }
+    if args.run.history.is_some()
+        || args.run.no_history
+        || args.run.save_baseline.is_some()
+        || args.run.baseline.is_some()
+    {
+        return Err(UsageError::new(
+            "--history / --no-history / --save-baseline / --baseline: contend ab records no \
+             history (they apply to contend run)",
+        )
+        .into());
+    }
     let per_fork = RunArgs {
         mode: crate::cli::Mode::Throughput,
         samples: Some(args.run.samples.unwrap_or(1)),
@@ -208,7 +219,8 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
     let cases = ab_cases(args, &plan, &per_fork, &fork_plan, |key| {
         opts.thresholds.for_key(key)
     })?;
-    let out = crate::output::OutputDir::prepare(&plan.out_dir)?;
+    let destination = crate::results_dir::Destination::choose(plan.out_dir.as_deref(), "ab")?;
+    let out = crate::output::OutputDir::prepare(&destination.dir)?;
     let work = out.path(&format!(".ab-work-{}", std::process::id()));
     let side = |name: &'static str, binary: PathBuf| Side {
         name,

@@ -21,6 +21,7 @@ pub use verdict::{RunOutcome, judge};
 use crate::cli::TsanArgs;
 use crate::error::UsageError;
 use crate::output::OutputDir;
+use crate::results_dir::Destination;
 
 /// ThreadSanitizer's options for every process: collect every report, remember longer histories,
 /// and say at exit how many reports a suppression hid (counted in the verdict, never silent).
@@ -148,7 +149,8 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     }
     let started = Instant::now();
     let toolchain = choose_lane(args.lane)?;
-    OutputDir::prepare(&args.out)?;
+    let destination = Destination::choose(args.out.as_deref(), "tsan")?;
+    OutputDir::prepare(&destination.dir)?;
     let detection = match &args.manifest_path {
         Some(manifest) => tests_mode::examine(manifest, &toolchain, args)?,
         None => examine_workloads(&toolchain, args)?,
@@ -167,8 +169,11 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         }
     }
     let all_match = detection.targets.iter().all(|t| t.matches_expectation);
-    let path = store(&args.out, detection, argv)?;
+    let path = store(&destination.dir, detection, argv)?;
     println!("results: {}", path.display());
+    if let Some((latest, _)) = destination.publish()? {
+        println!("latest:  {}", latest.display());
+    }
     Ok(if all_match {
         ExitCode::SUCCESS
     } else {

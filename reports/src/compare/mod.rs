@@ -48,34 +48,15 @@ use crate::schema::{Case, Machine, Results};
 /// host name every job, and a compiler or kernel change may be exactly what is being measured.
 /// They are reported as notes instead.
 pub fn machine_differences(base: &Machine, head: &Machine) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut check = |what: &str, b: String, h: String| {
-        if b != h {
-            out.push(format!("{what}: {b} vs {h}"));
-        }
-    };
-    check("cpu", base.cpu_model.clone(), head.cpu_model.clone());
-    check(
-        "logical cpus",
-        base.logical_cpus.to_string(),
-        head.logical_cpus.to_string(),
+    let (b, h) = (
+        crate::fingerprint::identity(base),
+        crate::fingerprint::identity(head),
     );
-    check(
-        "physical cores",
-        base.physical_cores.to_string(),
-        head.physical_cores.to_string(),
-    );
-    check(
-        "packages",
-        base.packages.to_string(),
-        head.packages.to_string(),
-    );
-    check(
-        "available cpus",
-        base.available_cpus.len().to_string(),
-        head.available_cpus.len().to_string(),
-    );
-    out
+    b.iter()
+        .zip(&h)
+        .filter(|(b, h)| b.1 != h.1)
+        .map(|((what, b), (_, h))| format!("{what}: {b} vs {h}"))
+        .collect()
 }
 
 /// Differences that do not stop the gate but a reader should know about.

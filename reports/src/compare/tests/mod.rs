@@ -29,6 +29,8 @@ fn results(cases: Vec<Case>) -> Results {
             name: "contend".into(),
             version: "0.1.0".into(),
             git_commit: None,
+            git_dirty: None,
+            git_branch: None,
         },
         label: "test".into(),
         command: vec!["contend".into()],
