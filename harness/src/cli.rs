@@ -295,7 +295,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
     /// A case regresses only when its whole confidence interval lies beyond this slowdown.
-    #[arg(long, default_value = crate::compare_cmd::DEFAULT_THRESHOLD, value_name = "PERCENT")]
+    #[arg(long, default_value = contend_reports::compare::DEFAULT_THRESHOLD_TEXT, value_name = "PERCENT")]
     pub threshold: String,
     /// Two-sided confidence of each case's interval (for `ab`: overall, across the stopping
     /// rule's looks).

@@ -12,9 +12,6 @@ use crate::cli::CompareArgs;
 use crate::error::UsageError;
 use crate::report_cmd::{load, write_output};
 
-/// The gate's default `--threshold`: a case regresses when its whole interval is beyond it.
-pub const DEFAULT_THRESHOLD: &str = "5%";
-
 /// Parses `--threshold`, `--confidence` and `--config` into comparison options.
 pub fn options(
     threshold: &str,

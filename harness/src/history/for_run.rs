@@ -96,7 +96,7 @@ impl RunHistory {
             );
         }
         let opts = crate::compare_cmd::options(
-            crate::compare_cmd::DEFAULT_THRESHOLD,
+            contend_reports::compare::DEFAULT_THRESHOLD_TEXT,
             contend_reports::compare::DEFAULT_CONFIDENCE,
             None,
         )?;

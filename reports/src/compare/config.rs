@@ -41,6 +41,9 @@ impl Default for Thresholds {
 /// The gate's default threshold: 5%.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
 
+/// [`DEFAULT_THRESHOLD`] as `--threshold` takes it (a test keeps the two equal).
+pub const DEFAULT_THRESHOLD_TEXT: &str = "5%";
+
 /// A config line that could not be parsed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("line {line}: {kind}")]
@@ -174,6 +177,14 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_default_threshold_text_parses_to_the_default() {
+        assert_eq!(
+            super::parse_percent(super::DEFAULT_THRESHOLD_TEXT),
+            Ok(super::DEFAULT_THRESHOLD)
+        );
+    }
+
     use super::*;
 
     #[test]

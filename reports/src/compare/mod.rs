@@ -29,8 +29,8 @@ use std::collections::BTreeMap;
 pub use adaptive::{Outlook, Spending, Step, StoppingRule};
 pub use case::{compare_cases, compare_paired_cases};
 pub use config::{
-    ConfigError, ConfigErrorKind, DEFAULT_THRESHOLD, PercentError, ThresholdRule, Thresholds,
-    parse_percent,
+    ConfigError, ConfigErrorKind, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_TEXT, PercentError,
+    ThresholdRule, Thresholds, parse_percent,
 };
 pub use estimate::{
     Estimate, Method, SampleError, Verdict, family_confidence, independent_estimate,
