@@ -16,9 +16,10 @@ fn main() {
     println!("cargo:rustc-env=CONTEND_RUSTC_VERSION={version}");
     if let Some(commit) = output("git", &["rev-parse", "--short=12", "HEAD"]) {
         println!("cargo:rustc-env=CONTEND_GIT_COMMIT={commit}");
-        // Tracked files changed since the commit: the binary is not exactly that commit.
+        // Tracked files changed since the commit: the binary is not exactly that commit. (No
+        // optional locks: git status must not rewrite the index, which would re-run this script.)
         let status = Command::new("git")
-            .args(["status", "--porcelain", "--untracked-files=no"])
+            .args(["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"])
             .output();
         if let Ok(s) = status
             && s.status.success()
