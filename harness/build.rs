@@ -19,7 +19,12 @@ fn main() {
         // Tracked files changed since the commit: the binary is not exactly that commit. (No
         // optional locks: git status must not rewrite the index, which would re-run this script.)
         let status = Command::new("git")
-            .args(["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"])
+            .args([
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+            ])
             .output();
         if let Ok(s) = status
             && s.status.success()
