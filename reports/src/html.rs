@@ -11,7 +11,7 @@ use crate::html_parts::{
     machine_table, race_section, section, summary_table, validation_table, warning_list,
 };
 use crate::schema::Results;
-use crate::{html_compare, html_family};
+use crate::{html_compare, html_evidence, html_family};
 
 const CSS: &str = include_str!("report.css");
 
@@ -62,6 +62,9 @@ fn single(out: &mut String, run: &Results) {
         );
     }
     out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
+    if html_evidence::has_evidence(run) {
+        out.push_str("<li><a href=\"#evidence\">Evidence</a></li>\n");
+    }
     if run.race_detection.is_some() {
         out.push_str("<li><a href=\"#races\">Race detection</a></li>\n");
     }
@@ -85,5 +88,6 @@ fn single(out: &mut String, run: &Results) {
     section(out, "validation", "Validation");
     validation_table(out, run);
     out.push_str("</section>\n");
+    html_evidence::evidence_section(out, run, "evidence");
     race_section(out, run, "races");
 }

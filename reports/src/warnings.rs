@@ -117,6 +117,21 @@ pub fn warnings(run: &Results) -> Vec<Warning> {
         ),
         noisy,
     );
+    let bimodal: Vec<String> = run
+        .cases
+        .iter()
+        .filter(|c| c.status.is_ok())
+        .filter_map(|c| {
+            crate::modes::case_modes(c).map(|m| format!("{} ({})", c.key(), m.describe(&c.unit)))
+        })
+        .collect();
+    push(
+        Severity::Caution,
+        "two modes: these cases' forks or samples form two separate groups, so one median hides \
+         which one a run lands in (see Evidence)"
+            .into(),
+        bimodal,
+    );
     push(
         Severity::Caution,
         "fewer than 3 samples: spread and medians are not meaningful".into(),
