@@ -14,6 +14,10 @@ fn timing(samples: u32) -> Timing {
 }
 
 fn run(variant: &'static VariantInfo, threads: usize, samples: u32) -> Case {
+    run_timed(variant, threads, &timing(samples))
+}
+
+fn run_timed(variant: &'static VariantInfo, threads: usize, timing: &Timing) -> Case {
     let req = CaseRequest {
         variant,
         threads,
@@ -21,7 +25,7 @@ fn run(variant: &'static VariantInfo, threads: usize, samples: u32) -> Case {
         cpu_order: &[],
         available_cpus: 2,
         params: &Params::default(),
-        timing: &timing(samples),
+        timing,
         load: &load::LoadPlan::default(),
     };
     run_case(&req, &mut |_, _| {})
@@ -140,7 +144,15 @@ fn a_panicking_worker_is_an_error_not_a_hang() {
     let v = variant("counter/test-panic", |_, _| {
         Box::new(Broken(|_| panic!("boom")))
     });
-    let case = run(v, 2, 2);
+    // A long stall timeout: the panic hook's message (and a backtrace with RUST_BACKTRACE set)
+    // can take longer than 300 ms on a loaded machine, and must not be read as a deadlock.
+    let timing = Timing {
+        stall_timeout: Duration::from_secs(20),
+        ..timing(2)
+    };
+    let started = Instant::now();
+    let case = run_timed(v, 2, &timing);
+    assert!(started.elapsed() < timing.stall_timeout, "waited for the stall timeout");
     assert!(
         matches!(&case.status, CaseStatus::Error { message } if message.contains("boom")),
         "{:?}",
