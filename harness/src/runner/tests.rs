@@ -152,7 +152,10 @@ fn a_panicking_worker_is_an_error_not_a_hang() {
     };
     let started = Instant::now();
     let case = run_timed(v, 2, &timing);
-    assert!(started.elapsed() < timing.stall_timeout, "waited for the stall timeout");
+    assert!(
+        started.elapsed() < timing.stall_timeout,
+        "waited for the stall timeout"
+    );
     assert!(
         matches!(&case.status, CaseStatus::Error { message } if message.contains("boom")),
         "{:?}",
