@@ -24,18 +24,26 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the suite (the default when no subcommand is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List families and variants with their style and whether they are expected to race.
     List {
         /// Print the catalog as JSON: one object per variant.
         #[arg(long)]
         json: bool,
     },
-    /// Show what the harness knows about this machine, including CPU topology.
+    /// Show what the harness knows about this machine: CPU topology, caches, NUMA, SMT, frequency
+    /// scaling, clocksource, virtualization, cgroup limits, mitigations and load.
     Machine {
         /// Print the machine description as JSON (as stored in results).
         #[arg(long)]
         json: bool,
+        /// Read topology and fingerprint from this sysfs tree instead of /sys (for tests; CPU
+        /// model, memory, OS and the affinity mask stay this machine's).
+        #[arg(long, value_name = "DIR", hide = true)]
+        sysfs: Option<PathBuf>,
+        /// Read the fingerprint's procfs files from this tree instead of /proc (for tests).
+        #[arg(long, value_name = "DIR", hide = true)]
+        procfs: Option<PathBuf>,
     },
     /// Render results JSON as a self-contained HTML report; several files give a comparison.
     Report(ReportArgs),
@@ -254,6 +262,15 @@ pub struct RunArgs {
     /// [default: 10,50,80,90,95,100,110% of the case's measured saturation throughput].
     #[arg(long, value_delimiter = ',', value_parser = parse_rate, value_name = "RATES")]
     pub rate: Vec<f64>,
+    /// Primitives: ordered CPU pairs the core-to-core map measures, `N` (a sample stratified by
+    /// relation: SMT siblings, same L3, same package, across packages) or `all` [default: every
+    /// pair up to 16 CPUs, else a sample of 240].
+    #[arg(long, value_parser = crate::primitives::pairs::parse_pairs, value_name = "N|all")]
+    pub pairs: Option<crate::primitives::pairs::PairsSpec>,
+    /// Primitives: the CPUs to measure, a kernel CPU list such as `0-3,8` (each must be one this
+    /// process may use) [default: every CPU available].
+    #[arg(long, value_name = "LIST")]
+    pub cpus: Option<String>,
 }
 
 /// What the message-passing modes measure (`--mode`).

@@ -19,8 +19,16 @@ struct Defaults {
     run: RunArgs,
 }
 
-/// Run options that only the parent acts on (it records the merged run): never written.
-pub const PARENT_ONLY: [&str; 4] = ["history", "no-history", "save-baseline", "baseline"];
+/// Run options that only the parent acts on (it records the merged run, and measures the
+/// `primitives` family once, itself): never written.
+pub const PARENT_ONLY: [&str; 6] = [
+    "history",
+    "no-history",
+    "save-baseline",
+    "baseline",
+    "pairs",
+    "cpus",
+];
 
 /// `RunArgs` as clap fills it from an empty command line: the one source of defaults.
 pub fn defaults() -> RunArgs {
@@ -71,11 +79,13 @@ pub fn to_argv(args: &RunArgs) -> Vec<String> {
         no_overhead,
         mode,
         rate,
-        // PARENT_ONLY: a fork (always given --out) records nothing.
+        // PARENT_ONLY: a fork (always given --out) records nothing, and measures no primitives.
         history: _,
         no_history: _,
         save_baseline: _,
         baseline: _,
+        pairs: _,
+        cpus: _,
     } = args;
     opt(
         "--workloads",
@@ -226,6 +236,8 @@ mod tests {
             no_history: false,
             save_baseline: None,
             baseline: None,
+            pairs: None,
+            cpus: None,
         }
     }
 
@@ -266,6 +278,15 @@ mod tests {
             ..defaults()
         };
         assert!(to_argv(&no).is_empty());
+        let primitives = RunArgs {
+            pairs: Some(crate::primitives::pairs::PairsSpec::Count(8)),
+            cpus: Some("0-1".into()),
+            ..defaults()
+        };
+        assert!(
+            to_argv(&primitives).is_empty(),
+            "measured once, by the parent"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod overhead;
 pub mod pin;
 pub mod plan;
 pub mod plan_cmd;
+pub mod primitives;
 pub mod proof;
 pub mod report_cmd;
 pub mod results_dir;
@@ -91,18 +92,11 @@ pub fn main_with_args(argv: Vec<String>) -> ExitCode {
             clap_complete::generate(shell, &mut command, "contend", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Machine { json }) => {
-            let m = machine::describe(std::path::Path::new(machine::SYSFS_CPU));
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&m).expect("machine serializes")
-                );
-            } else {
-                print!("{}", machine::render(&m));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Machine {
+            json,
+            sysfs,
+            procfs,
+        }) => Ok(machine::command(json, sysfs, procfs)),
     };
     result.unwrap_or_else(|e| {
         if let Some(usage) = e.downcast_ref::<UsageError>() {

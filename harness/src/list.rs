@@ -34,8 +34,12 @@ pub fn render() -> String {
             v.about,
         ]);
     }
+    for p in crate::primitives::catalog::VARIANTS {
+        table.add_row(vec![p.name, "machine primitive", "no", "opt-in", p.about]);
+    }
     format!(
-        "{table}\nopt-in variants run when named (e.g. --workloads counter/racy) or with --include-racy\n"
+        "{table}\nopt-in variants run when named (e.g. --workloads counter/racy) or with --include-racy; \
+         the primitives family runs when named (--workloads primitives)\n"
     )
 }
 
@@ -54,6 +58,18 @@ pub fn json() -> String {
                 "about": v.about,
             })
         })
+        .chain(crate::primitives::catalog::VARIANTS.iter().map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "family": crate::primitives::catalog::FAMILY,
+                "style": "machine primitive",
+                "expected_race": false,
+                "expected_deadlock": false,
+                "default": false,
+                "unit": "ns",
+                "about": p.about,
+            })
+        }))
         .collect();
     serde_json::to_string_pretty(&variants).expect("plain values serialize")
 }

@@ -7,6 +7,7 @@ use contend_workloads::{Family, Params, VariantInfo, catalog, find_variant};
 
 use crate::cli::{Mode, RunArgs};
 use crate::error::UsageError;
+use crate::primitives::PrimitivesPlan;
 use crate::runner::Timing;
 use crate::runner::load::{DEFAULT_FRACTIONS, LoadPlan, Rates};
 use crate::topology::Placement;
@@ -35,6 +36,8 @@ pub struct Plan {
     pub forks: u32,
     /// The queue family's modes (`--mode`, `--rate`).
     pub load: LoadPlan,
+    /// The `primitives` family, when selected (measured once, by this process).
+    pub primitives: Option<PrimitivesPlan>,
 }
 
 impl Plan {
@@ -72,11 +75,15 @@ impl Plan {
             )));
         }
         let params = params_from_args(args, &threads)?;
-        let variants = select_variants(&args.workloads, args.include_racy)?;
+        let (primitives, rest) = primitives_plan(args)?;
+        let only_primitives = rest.iter().all(|n| n.trim().is_empty());
+        let variants = match (&primitives, only_primitives) {
+            (Some(_), true) => Vec::new(),
+            _ => select_variants(&rest, args.include_racy)?,
+        };
         let (variants, load) = load_plan(args, variants)?;
         Ok(Plan {
             load,
-            variants,
             threads,
             placement: args.placement,
             timing: Timing {
@@ -90,8 +97,11 @@ impl Plan {
             quick: args.quick,
             include_racy: args.include_racy,
             label: args.label.clone(),
-            measure_overhead: !args.no_overhead,
+            // The overhead is the runner's, measured for the cases: none, no overhead.
+            measure_overhead: !args.no_overhead && !variants.is_empty(),
             forks: args.forks,
+            variants,
+            primitives,
         })
     }
 
@@ -142,6 +152,36 @@ fn load_plan(
                 Rates::PerSecond(rates)
             },
         },
+    ))
+}
+
+/// The `primitives` family from `--workloads` (and its `--pairs` and `--cpus`, which need it),
+/// and the other names of `--workloads`.
+fn primitives_plan(args: &RunArgs) -> Result<(Option<PrimitivesPlan>, Vec<String>), UsageError> {
+    let (selected, rest) = crate::primitives::catalog::split(&args.workloads);
+    if selected.is_empty() {
+        if args.pairs.is_some() || args.cpus.is_some() {
+            return Err(UsageError::new(
+                "--pairs and --cpus choose what the primitives family measures: add --workloads primitives",
+            ));
+        }
+        return Ok((None, rest));
+    }
+    let cpus = match &args.cpus {
+        Some(list) => match crate::topology::parse_cpu_list(list) {
+            Ok(cpus) if !cpus.is_empty() => Some(cpus),
+            Ok(_) => return Err(UsageError::new("--cpus: the list is empty")),
+            Err(e) => return Err(UsageError::new(format!("--cpus: {e} (example: 0-3,8)"))),
+        },
+        None => None,
+    };
+    Ok((
+        Some(PrimitivesPlan {
+            selected,
+            pairs: args.pairs,
+            cpus,
+        }),
+        rest,
     ))
 }
 
@@ -355,6 +395,55 @@ mod tests {
             v.iter().map(|v| v.name).collect::<Vec<_>>(),
             vec!["counter/mutex", "counter/atomic"]
         );
+    }
+
+    fn run_args(argv: &[&str]) -> RunArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Args {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        Args::parse_from(std::iter::once("contend").chain(argv.iter().copied())).run
+    }
+
+    #[test]
+    fn primitives_alone_select_no_case_and_no_overhead() {
+        let plan = Plan::from_args(&run_args(&["--workloads", "primitives,"]), 2).unwrap();
+        assert!(plan.cases().is_empty());
+        assert!(!plan.measure_overhead);
+        let p = plan.primitives.unwrap();
+        assert_eq!(p.selected.len(), crate::primitives::catalog::VARIANTS.len());
+        let both = Plan::from_args(
+            &run_args(&["-w", "counter/atomic,primitives/clock", "--cpus", "1,0"]),
+            2,
+        )
+        .unwrap();
+        assert_eq!(both.variants.len(), 1);
+        assert_eq!(both.primitives.unwrap().cpus, Some(vec![0, 1]));
+    }
+
+    #[test]
+    fn primitives_are_not_in_the_default_suite_and_their_options_need_them() {
+        assert!(
+            Plan::from_args(&run_args(&[]), 2)
+                .unwrap()
+                .primitives
+                .is_none()
+        );
+        for argv in [
+            &["--pairs", "4"][..],
+            &["--cpus", "0"],
+            &["-w", "counter", "--pairs", "all"],
+        ] {
+            let e = Plan::from_args(&run_args(argv), 2).unwrap_err();
+            assert!(
+                e.to_string().contains("--workloads primitives"),
+                "{argv:?}: {e}"
+            );
+        }
+        let e = Plan::from_args(&run_args(&["-w", "primitives", "--cpus", "3-1"]), 2).unwrap_err();
+        assert!(e.to_string().starts_with("--cpus"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use contend_reports::schema::{Case, CaseStatus, Results, RunConfig, SCHEMA_VERSI
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::RunArgs;
-use crate::machine::{self, SYSFS_CPU};
+use crate::machine;
 use crate::output::OutputDir;
 use crate::plan::Plan;
 use crate::results_dir::Destination;
@@ -31,7 +31,17 @@ pub fn case_failed(case: &Case) -> bool {
 /// The plan's settings as recorded in the results.
 pub(crate) fn config(plan: &Plan) -> RunConfig {
     RunConfig {
-        workloads: plan.variants.iter().map(|v| v.name.to_string()).collect(),
+        workloads: plan
+            .variants
+            .iter()
+            .map(|v| v.name)
+            .chain(
+                plan.primitives
+                    .iter()
+                    .flat_map(|p| p.selected.iter().map(|s| s.name)),
+            )
+            .map(String::from)
+            .collect(),
         threads: plan.threads.clone(),
         placement: plan.placement.name().into(),
         samples: plan.timing.samples,
@@ -72,7 +82,7 @@ pub(crate) fn config(plan: &Plan) -> RunConfig {
 
 /// A results document for this machine and tool, with no cases yet.
 pub fn new_results(label: Option<String>, argv: Vec<String>, config: RunConfig) -> Results {
-    let machine = machine::describe(std::path::Path::new(SYSFS_CPU));
+    let machine = machine::describe(&machine::Roots::live());
     Results {
         schema_version: SCHEMA_VERSION,
         tool: machine::tool(),
@@ -84,6 +94,7 @@ pub fn new_results(label: Option<String>, argv: Vec<String>, config: RunConfig) 
         overhead: None,
         cases: Vec::new(),
         race_detection: None,
+        primitives: None,
     }
 }
 
@@ -112,6 +123,11 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let plan = Plan::from_args(args, available.len())?;
     let fault = crate::fault::Fault::from_env().map_err(crate::error::UsageError::new)?;
     let mut results = new_results(plan.label.clone(), argv, config(&plan));
+    let primitives = match &plan.primitives {
+        Some(p) => Some((p, p.cpus(&results.machine.topology, &available)?)),
+        None => None,
+    };
+    let steal = machine::RunSteal::start();
     let history = crate::history::for_run::prepare(args, &results.machine)?;
     let destination = Destination::choose(plan.out_dir.as_deref(), &results.label)?;
     let out = OutputDir::prepare(&destination.dir)?;
@@ -138,6 +154,13 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         );
     }
 
+    if let Some((p, cpus)) = &primitives {
+        let measured =
+            crate::primitives::measure_in_run(p, cpus, &results.machine, plan.params.seed, &bar);
+        results.primitives = Some(measured);
+        out.write_results(&results)
+            .context("writing the primitives' results")?;
+    }
     if plan.forks > 1 {
         crate::forked_run::measure(args, &plan, &mut results, &out, &bar)?;
     } else {
@@ -152,8 +175,18 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         )?;
     }
     bar.finish_and_clear();
+    results.machine.details.steal_over_run = steal.finish();
+    if !results.cases.is_empty() || results.primitives.is_some() {
+        out.write_results(&results)
+            .context("writing the results' steal over the run")?;
+    }
 
-    crate::colour::print(&table::render(&results.cases));
+    if !results.cases.is_empty() || results.primitives.is_none() {
+        crate::colour::print(&table::render(&results.cases));
+    }
+    if let Some(p) = &results.primitives {
+        print!("{}", crate::primitives::summary::render(p));
+    }
     if let Some(o) = &results.overhead {
         println!(
             "harness overhead: counter/atomic@1 through the runner runs at {:.1}% of a bare loop ({} vs {} ops/s)",
@@ -166,7 +199,7 @@ pub fn run(args: &RunArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
         "results: {}",
         out.path(crate::output::RESULTS_FILE).display()
     );
-    if !results.cases.is_empty() {
+    if !results.cases.is_empty() || results.primitives.is_some() {
         let report = crate::report_cmd::write_report(
             std::slice::from_ref(&results),
             &out.path("report.html"),

@@ -47,7 +47,10 @@ fn list_json_parses_and_names_every_variant_once() {
         .clone();
     let list: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
     let names: Vec<&str> = list.iter().map(|v| v["name"].as_str().unwrap()).collect();
-    assert_eq!(names.len(), contend_workloads::catalog().count());
+    assert_eq!(
+        names.len(),
+        contend_workloads::catalog().count() + contend::primitives::catalog::VARIANTS.len()
+    );
     let racy = list.iter().find(|v| v["name"] == "counter/racy").unwrap();
     assert_eq!(racy["expected_race"], true);
     assert_eq!(racy["default"], false);

@@ -61,7 +61,13 @@ fn single(out: &mut String, run: &Results) {
             esc(f)
         );
     }
-    out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
+    if run.primitives.is_some() {
+        out.push_str("<li><a href=\"#primitives\">Primitives</a></li>\n");
+    }
+    let validation = !run.cases.is_empty() || run.primitives.is_none();
+    if validation {
+        out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
+    }
     if html_evidence::has_evidence(run) {
         out.push_str("<li><a href=\"#evidence\">Evidence</a></li>\n");
     }
@@ -85,9 +91,12 @@ fn single(out: &mut String, run: &Results) {
     for f in &families {
         html_family::family_section(out, run, f, "");
     }
-    section(out, "validation", "Validation");
-    validation_table(out, run);
-    out.push_str("</section>\n");
+    crate::html_primitives::single(out, run, "primitives");
+    if validation {
+        section(out, "validation", "Validation");
+        validation_table(out, run);
+        out.push_str("</section>\n");
+    }
     html_evidence::evidence_section(out, run, "evidence");
     race_section(out, run, "races");
 }

@@ -24,6 +24,9 @@ pub(crate) fn comparison(out: &mut String, runs: &[Results], labels: &[String]) 
             esc(f)
         );
     }
+    if runs.iter().any(|r| r.primitives.is_some()) {
+        out.push_str("<li><a href=\"#compare-primitives\">Compare: primitives</a></li>\n");
+    }
     out.push_str("<li><a href=\"#unmatched\">Cases not in every run</a></li>\n");
     for (i, l) in labels.iter().enumerate() {
         let _ = writeln!(
@@ -77,6 +80,8 @@ pub(crate) fn comparison(out: &mut String, runs: &[Results], labels: &[String]) 
         usl_comparison(out, runs, labels, f);
         out.push_str("</section>\n");
     }
+
+    crate::html_primitives::comparison(out, runs, labels, "compare-primitives");
 
     section(out, "unmatched", "Cases not in every run");
     unmatched(out, runs, labels);

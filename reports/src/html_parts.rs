@@ -49,7 +49,7 @@ pub(crate) fn rate(value: f64, unit: &str) -> String {
     }
 }
 
-fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
+fn machine_rows(run: &Results) -> Vec<(String, String)> {
     let m = &run.machine;
     let smt = m.logical_cpus.checked_div(m.physical_cores).unwrap_or(1);
     let cores_per_pkg = m
@@ -108,7 +108,7 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
         ),
         None => "not measured".into(),
     };
-    vec![
+    let machine = [
         ("Label", run.label.clone()),
         ("Host", m.hostname.clone()),
         ("CPU", m.cpu_model.clone()),
@@ -125,6 +125,8 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
         ("OS", m.os.clone()),
         ("Kernel", m.kernel.clone()),
         ("Compiler", m.rustc.clone()),
+    ];
+    let run_rows = [
         (
             "Tool",
             format!("{} {} ({commit})", run.tool.name, run.tool.version),
@@ -134,41 +136,22 @@ fn machine_rows(run: &Results) -> Vec<(&'static str, String)> {
         ("Config", config),
         ("Harness overhead", overhead),
         ("Cases", run.cases.len().to_string()),
-    ]
+    ];
+    let owned = |rows: &[(&str, String)]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|(l, v)| (l.to_string(), v.clone()))
+            .collect()
+    };
+    let mut rows = owned(&machine);
+    rows.extend(m.details.lines());
+    rows.extend(owned(&run_rows));
+    rows
 }
 
-/// The machine and run table; several runs become side-by-side columns.
+/// The machine and run table; several runs become side-by-side columns, differing rows highlighted.
 pub(crate) fn machine_table(out: &mut String, runs: &[Results], labels: &[String]) {
-    let per_run: Vec<Vec<(&str, String)>> = runs.iter().map(machine_rows).collect();
-    let Some(first) = per_run.first() else { return };
-    let rows: Vec<Vec<String>> = (0..first.len())
-        .map(|i| {
-            let mut row = vec![format!("<b>{}</b>", first[i].0)];
-            let values: Vec<&String> = per_run.iter().map(|r| &r[i].1).collect();
-            let differs = values.iter().any(|v| *v != values[0]);
-            for v in values {
-                let cell = if i == 11 {
-                    format!("<code>{}</code>", esc(v))
-                } else {
-                    esc(v)
-                };
-                row.push(if differs && runs.len() > 1 {
-                    format!("<span class=\"diff\">{cell}</span>")
-                } else {
-                    cell
-                });
-            }
-            row
-        })
-        .collect();
-    let mut head = vec![String::new()];
-    if runs.len() > 1 {
-        head.extend(labels.iter().map(|l| esc(l)));
-    } else {
-        head.push("value".into());
-    }
-    let head: Vec<&str> = head.iter().map(String::as_str).collect();
-    table(out, "kv", &head, &rows);
+    let per_run: Vec<Vec<(String, String)>> = runs.iter().map(machine_rows).collect();
+    crate::html_machine::write_machine_table(out, runs, &per_run, labels);
 }
 
 /// The run's warnings as a list (or a note that there are none).

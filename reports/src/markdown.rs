@@ -80,7 +80,49 @@ fn run_summary(out: &mut String, run: &Results, label: &str, h: &str) {
         family_table(out, run, &family, h);
     }
     failures(out, run);
+    primitives(out, run, h);
     race_detection(out, run, h);
+}
+
+/// The primitive costs, when the primitives family ran: the map's median per relation, then
+/// each cost (methods are in the JSON and the HTML report).
+fn primitives(out: &mut String, run: &Results, h: &str) {
+    use crate::primitives_schema::{Measured, ns_text};
+    let Some(p) = &run.primitives else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "{h}# Primitives\n\n| primitive | median | p10 – p90 |\n|---|--:|--:|"
+    );
+    if let Some(map) = &p.core_to_core {
+        for r in crate::primitives_relations::by_relation(map) {
+            for (method, v) in [("store/load", r.store_load), ("CAS", r.cas)] {
+                let _ = writeln!(
+                    out,
+                    "| core-to-core one way, {method}, {} ({} pairs, {} errors) | {} | |",
+                    r.relation,
+                    r.pairs,
+                    r.errors,
+                    v.map_or("–".into(), ns_text)
+                );
+            }
+        }
+    }
+    for c in &p.costs {
+        let (median, spread) = match &c.result {
+            Measured::Ok { ns, .. } => (
+                ns_text(ns.median),
+                format!("{} – {}", ns_text(ns.p10), ns_text(ns.p90)),
+            ),
+            Measured::Error { message } => {
+                (format!("error: {}", md_escape(message)), String::new())
+            }
+            Measured::Skipped { reason } => (format!("n/a: {}", md_escape(reason)), String::new()),
+        };
+        let _ = writeln!(out, "| {} | {median} | {spread} |", md_escape(&c.label));
+    }
+    out.push('\n');
 }
 
 /// The race-detection verdicts, mismatches first, when `contend tsan` wrote them.
@@ -306,6 +348,19 @@ mod tests {
             message: format!("{SCRIPT}\n| a | b |"),
         };
         a.cases[2].family = SCRIPT.into();
+        a.primitives = Some(crate::primitives_schema::Primitives {
+            elapsed_ms: 1,
+            core_to_core: None,
+            costs: vec![crate::primitives_schema::Cost {
+                name: "x".into(),
+                label: format!("spawn {SCRIPT}"),
+                cpus: vec![0],
+                method: String::new(),
+                result: crate::primitives_schema::Measured::Error {
+                    message: format!("{LINK}\n| a |"),
+                },
+            }],
+        });
         let mut b = fixture("machine-b.json");
         b.label = String::new();
         b.machine.hostname = LINK.into();
@@ -320,6 +375,10 @@ mod tests {
         assert!(md.contains("| <code>counter/&lt;script&gt;"), "{md}");
         assert!(
             md.contains("error: &lt;script&gt;alert\\(1\\)&lt;/script&gt;\\|x \\| a \\| b \\|"),
+            "{md}"
+        );
+        assert!(
+            md.contains("# Primitives") && md.contains("| spawn &lt;script&gt;"),
             "{md}"
         );
         assert!(!md.contains("\n# heading"), "{md}");

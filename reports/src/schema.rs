@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::evidence_schema::{ForkEvidence, HardwareCounters, SampleEvidence};
 pub use crate::load_schema::{BareReference, LoadPoint, LoadSweep, Quantiles};
+pub use crate::machine_schema::{
+    Boost, Cache, Cgroup, Clocksource, CpuFreq, LoadAverage, MachineDetails, NumaNode, Smt,
+    StealOverRun, Virtualization,
+};
+pub use crate::primitives_schema::Primitives;
 
 /// Version of this schema; readers refuse other versions.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,6 +43,9 @@ pub struct Results {
     /// ThreadSanitizer verdicts, when `contend tsan` ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub race_detection: Option<RaceDetection>,
+    /// The machine's primitive costs, when the `primitives` family ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primitives: Option<Primitives>,
 }
 
 /// What `contend tsan` found: the lane it used and one verdict per variant (or per test).
@@ -159,6 +167,10 @@ pub struct Machine {
     pub kernel: String,
     /// `rustc -V` of the compiler that built the harness.
     pub rustc: String,
+    /// The fingerprint for hardware comparisons: caches, NUMA, SMT, frequency scaling, clocksource,
+    /// virtualization, cgroup limits, mitigations, load and steal (empty in older files).
+    #[serde(default)]
+    pub details: MachineDetails,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,8 +430,8 @@ pub fn parse_results(text: &str, path: &str) -> Result<Results, ReadError> {
     })
 }
 
-/// Reads and parses a results file; a file with no cases and no race detection is an error
-/// (nothing to report or compare).
+/// Reads and parses a results file; a file with no cases, no race detection and no primitives
+/// is an error (nothing to report or compare).
 pub fn read_results(path: &std::path::Path) -> Result<Results, ReadError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
@@ -427,7 +439,8 @@ pub fn read_results(path: &std::path::Path) -> Result<Results, ReadError> {
         source,
     })?;
     let results = parse_results(&text, &shown)?;
-    if results.cases.is_empty() && results.race_detection.is_none() {
+    if results.cases.is_empty() && results.race_detection.is_none() && results.primitives.is_none()
+    {
         return Err(ReadError::Empty { path: shown });
     }
     Ok(results)

@@ -10,6 +10,8 @@ use contend_reports::stats::summarize;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 
+mod machine_details;
+
 /// Deterministic xorshift generator (no rand dependency, same numbers everywhere).
 struct Rng(u64);
 
@@ -270,6 +272,7 @@ fn machine(
         os: "Debian GNU/Linux 12 (bookworm)".into(),
         kernel: "6.18.0-cloud-amd64".into(),
         rustc: "rustc 1.95.0 (59807616e 2026-04-14)".into(),
+        details: MachineDetails::default(),
     }
 }
 
@@ -326,6 +329,7 @@ fn results(
         overhead: None,
         cases,
         race_detection: None,
+        primitives: None,
     }
 }
 
@@ -406,6 +410,7 @@ fn machine_a() -> Results {
         "compact",
         cases,
     );
+    res.machine.details = machine_details::kvm_guest();
     res.overhead = Some(Overhead {
         bare_ops_per_sec: 511e6,
         harness_ops_per_sec: 495e6,
@@ -551,6 +556,7 @@ fn machine_b() -> Results {
         "compact",
         cases,
     );
+    res.machine.details = machine_details::bare_metal();
     let verdict = |name: &str, expected_race: bool, reporting: u32, verdict: &str| RaceVerdict {
         name: name.into(),
         expected_race,

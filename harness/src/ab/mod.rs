@@ -188,6 +188,12 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
         args.gate.config.as_deref(),
     )?;
     let plan = Plan::from_args(&args.run, crate::machine::available_cpus().len())?;
+    if plan.primitives.is_some() {
+        return Err(UsageError::new(
+            "--workloads primitives: contend ab compares cases; contend run measures the primitives",
+        )
+        .into());
+    }
     // One fork of a case: the same options, `--samples` per fork (default 1), and short windows
     // unless given (see FORK_WARMUP).
     // The gate compares saturated throughput: a fork runs no latency sweep.

@@ -19,6 +19,7 @@ fn machine() -> Machine {
         os: "Ubuntu 24.04".into(),
         kernel: "6.8.0".into(),
         rustc: "rustc 1.90.0".into(),
+        details: Default::default(),
     }
 }
 
@@ -54,6 +55,7 @@ fn results(cases: Vec<Case>) -> Results {
         overhead: None,
         cases,
         race_detection: None,
+        primitives: None,
     }
 }
 
