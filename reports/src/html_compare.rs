@@ -40,7 +40,7 @@ pub(crate) fn comparison(out: &mut String, runs: &[Results], labels: &[String]) 
 
     section(out, "machines", "Machines");
     machine_table(out, runs, labels);
-    out.push_str("<p class=\"note\">Highlighted rows differ between runs.</p>\n</section>\n");
+    out.push_str("</section>\n");
 
     section(out, "warnings", "Warnings");
     for (run, label) in runs.iter().zip(labels) {
