@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # The race-detection job: every family's variants under ThreadSanitizer (racy ones must be caught,
-# correct ones clean), then `--manifest-path` mode on a fixture crate. Exit 1 on any wrong verdict.
+# correct ones clean, deadlock/naive-locks reported as a lock-order inversion), then the ignored
+# lane tests of harness/tests/tsan.rs: the labelled race suite (harness/tests/fixtures/race-suite:
+# precision >= 0.96, recall >= 0.95, SARIF valid against the SARIF 2.1.0 schema), the fixture crate,
+# and the deadlock pair. Exit 1 on any wrong verdict.
 # Uses the best lane available (see `contend tsan --help`); scripts/install-tsan-lane.sh installs
-# the Debian lane on Debian/Ubuntu-like machines.
+# the Debian lane on Debian machines. Results, and SARIF for code scanning, go to $1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${1:-target/tsan-results}
-lane_dir=target/tsan/shared
+lane_dir=$PWD/target/tsan/shared
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if ! python3 -c 'import jsonschema' 2>/dev/null && [ -n "${CI:-}" ] && command -v apt-get >/dev/null; then
+  sudo apt-get update -qq && sudo apt-get install -y -qq python3-jsonschema
+fi
 cargo build --release -q
-"${CARGO_TARGET_DIR:-target}/release/contend" tsan --runs 3 --out "$out" --target-dir "$lane_dir"
-# The fixture crate: one race_ test that must be caught, norace_ and plain tests that must be clean.
-CONTEND_TSAN_TARGET_DIR="$PWD/$lane_dir" cargo test -q --release -p contend --test tsan -- --ignored
+"${CARGO_TARGET_DIR:-target}/release/contend" tsan --out "$out/workloads" \
+  --target-dir "$lane_dir" --sarif "$out/workloads.sarif"
+# The race suite's results and SARIF are kept in $out/race-suite.
+CONTEND_TSAN_KEEP="$out/race-suite" CONTEND_REQUIRE_JSONSCHEMA=1 CONTEND_TSAN_TARGET_DIR="$lane_dir" \
+  cargo test -q --release -p contend --test tsan -- --include-ignored

@@ -397,6 +397,14 @@ pub struct TsanArgs {
     /// Runs per target, each in its own process (detection is probabilistic: report the rate).
     #[arg(long, default_value_t = 3)]
     pub runs: u32,
+    /// More runs for a target with no verifiable report after --runs (expected clean, or a race not
+    /// caught yet), alternating one CPU and all CPUs so the threads interleave differently.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub extra_runs: u32,
+    /// Also write the races found as SARIF 2.1.0 (one result per distinct race, both accesses'
+    /// stacks as code flows), e.g. for GitHub code scanning.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Force a lane instead of the best one available.
     #[arg(long, value_enum)]
     pub lane: Option<Lane>,

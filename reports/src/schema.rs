@@ -91,7 +91,8 @@ pub struct RaceVerdict {
     pub distinct_reports: u32,
     /// Report kinds seen, e.g. `data race`, `lock-order-inversion (potential deadlock)`.
     pub kinds: Vec<String>,
-    /// `caught`, `clean`, `false_positive`, `missed` or `error`.
+    /// `caught`, `clean`, `false_positive`, `missed`, `unverifiable` (every report may be a
+    /// happens-before edge the lane cannot see: see `reason`) or `error`.
     pub verdict: String,
     /// Whether the verdict is what the variant's expectation calls for.
     pub matches_expectation: bool,
@@ -103,6 +104,39 @@ pub struct RaceVerdict {
     /// The first run's report text (truncated), for reading without re-running.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub raw_report: String,
+    /// The report kind expected instead of a data race, e.g. `lock-order inversion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_kind: Option<String>,
+    /// Runs whose reports were all unverifiable in this lane.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub runs_unverifiable: u32,
+    /// Why the verdict is `unverifiable`: the evidence, and the lane that would settle it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What each run used (schedule, seed) and what it found, in run order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_log: Vec<RaceRun>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// One process run of a race-detection target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaceRun {
+    /// What the run varied, e.g. `cpus=all seed=2`, or `cpu=0 seed=4 extra` for an extra run
+    /// confined to one CPU.
+    pub schedule: String,
+    /// Reports that counted, and how many of them were unverifiable in this lane.
+    pub reports: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unverifiable: u32,
+    /// Reports a suppression rule hid.
+    #[serde(default)]
+    pub suppressed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

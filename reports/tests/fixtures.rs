@@ -585,6 +585,10 @@ fn machine_b() -> Results {
         } else {
             String::new()
         },
+        expected_kind: None,
+        runs_unverifiable: 0,
+        reason: None,
+        run_log: vec![],
     };
     res.race_detection = Some(RaceDetection {
         lane: "debian".into(),

@@ -54,6 +54,11 @@ pub struct Bank {
     holding: Box<[AtomicUsize]>,
     cs_work: u32,
     pub(crate) think: Think,
+    /// Busy iterations the workers paying from account 1 spend before their first transfer: a
+    /// quarter of a think, so with think work the opposite transfers start out of phase
+    /// (`contend tsan` relies on it to see the lock-order inversion in a run that cannot
+    /// deadlock). Zero without think work.
+    stagger: u32,
 }
 
 impl Bank {
@@ -70,6 +75,7 @@ impl Bank {
             holding: slots(),
             cs_work: p.cs_work,
             think: Think::new(p.think_work),
+            stagger: p.think_work / 4,
         }
     }
 
@@ -124,6 +130,9 @@ impl Workload for Bank {
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         let me = ctx.index();
         let (from, to) = Self::direction(me);
+        if from == 1 {
+            busy(self.stagger);
+        }
         WorkerTally {
             ops: ctx.timed_batches(|| self.transfer(me, from, to)),
             ..Default::default()

@@ -1,6 +1,9 @@
-//! `Mutex` and `Condvar` that keep their happens-before edges visible to ThreadSanitizer when std
-//! itself is not instrumented (the crate-only lane): in builds with `--cfg contend_tsan` they
-//! annotate lock and unlock with `__tsan_acquire` / `__tsan_release`; otherwise they are std's.
+//! `Mutex` and `Condvar` that ThreadSanitizer sees as mutexes even though std's are futex-based:
+//! in builds with `--cfg contend_tsan` (every `contend tsan` lane) lock and unlock are announced
+//! with `__tsan_mutex_pre_lock`/`post_lock`/`pre_unlock`/`post_unlock`. That keeps their
+//! happens-before edges visible where std itself is not instrumented (the crate-only lane), and
+//! lets TSan's deadlock detector (`detect_deadlocks=1`) report lock-order inversions, which it
+//! cannot do for std's or parking_lot's locks. Otherwise they are std's.
 //!
 //! The API mirrors the std subset the workloads use (`lock`, `wait`, `wait_timeout`, `notify_*`),
 //! poisoning included, so call sites read like std code.
@@ -9,33 +12,61 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{self, LockResult, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
-/// ThreadSanitizer's annotation hooks (only linked in sanitizer builds).
+/// ThreadSanitizer's mutex annotations (only linked in sanitizer builds). A mutex is created
+/// lazily by TSan at its first lock: a `Mutex` moves after `new`, so only then is its address final.
 mod tsan {
     #[cfg(contend_tsan)]
     unsafe extern "C" {
-        fn __tsan_acquire(addr: *mut std::ffi::c_void);
-        fn __tsan_release(addr: *mut std::ffi::c_void);
+        fn __tsan_mutex_destroy(addr: *mut std::ffi::c_void, flags: u32);
+        fn __tsan_mutex_pre_lock(addr: *mut std::ffi::c_void, flags: u32);
+        fn __tsan_mutex_post_lock(addr: *mut std::ffi::c_void, flags: u32, recursion: i32);
+        fn __tsan_mutex_pre_unlock(addr: *mut std::ffi::c_void, flags: u32) -> i32;
+        fn __tsan_mutex_post_unlock(addr: *mut std::ffi::c_void, flags: u32);
     }
 
-    /// Tells TSan this thread now synchronizes-with the last release on `addr`.
+    /// Runs `f` with the annotation hook, in sanitizer builds only.
+    macro_rules! hook {
+        ($call:expr) => {{
+            #[cfg(contend_tsan)]
+            // SAFETY: the TSan runtime only uses the address as the mutex's identity.
+            unsafe {
+                $call;
+            }
+        }};
+    }
+
+    /// Before blocking to lock the mutex at `addr` (the deadlock detector's lock-order edge).
     #[inline(always)]
-    pub fn acquire(addr: *const ()) {
-        #[cfg(contend_tsan)]
-        // SAFETY: the TSan runtime only records `addr` as a synchronization object's identity.
-        unsafe {
-            __tsan_acquire(addr as *mut _)
-        };
+    pub fn pre_lock(addr: *const ()) {
+        hook!(__tsan_mutex_pre_lock(addr as *mut _, 0));
         let _ = addr;
     }
 
-    /// Tells TSan everything this thread did so far happens-before a later acquire on `addr`.
+    /// The mutex at `addr` is now held: acquires everything released by its last unlock.
     #[inline(always)]
-    pub fn release(addr: *const ()) {
-        #[cfg(contend_tsan)]
-        // SAFETY: as for `acquire`.
-        unsafe {
-            __tsan_release(addr as *mut _)
-        };
+    pub fn post_lock(addr: *const ()) {
+        hook!(__tsan_mutex_post_lock(addr as *mut _, 0, 0));
+        let _ = addr;
+    }
+
+    /// About to unlock the mutex at `addr`: releases this thread's accesses so far.
+    #[inline(always)]
+    pub fn pre_unlock(addr: *const ()) {
+        hook!(__tsan_mutex_pre_unlock(addr as *mut _, 0));
+        let _ = addr;
+    }
+
+    /// The mutex at `addr` is unlocked.
+    #[inline(always)]
+    pub fn post_unlock(addr: *const ()) {
+        hook!(__tsan_mutex_post_unlock(addr as *mut _, 0));
+        let _ = addr;
+    }
+
+    /// The mutex at `addr` is gone (its memory may hold another mutex next).
+    #[inline(always)]
+    pub fn destroy(addr: *const ()) {
+        hook!(__tsan_mutex_destroy(addr as *mut _, 0));
         let _ = addr;
     }
 }
@@ -83,17 +114,25 @@ impl<T> Mutex<T> {
 
     /// Locks, like `std::sync::Mutex::lock`.
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        tsan::pre_lock(self.addr());
         let result = self.inner.lock();
-        tsan::acquire(self.addr());
+        tsan::post_lock(self.addr());
         rewrap(result, self.addr())
+    }
+}
+
+impl<T> Drop for Mutex<T> {
+    fn drop(&mut self) {
+        tsan::destroy(self.addr());
     }
 }
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        if self.inner.is_some() {
-            // Before the std guard (a field) unlocks.
-            tsan::release(self.lock);
+        if let Some(inner) = self.inner.take() {
+            tsan::pre_unlock(self.lock);
+            drop(inner);
+            tsan::post_unlock(self.lock);
         }
     }
 }
@@ -134,9 +173,11 @@ impl Condvar {
     pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let lock = guard.lock;
         let inner = guard.inner.take().expect("guard is held");
-        tsan::release(lock);
+        tsan::pre_unlock(lock);
+        tsan::post_unlock(lock);
         let result = self.0.wait(inner);
-        tsan::acquire(lock);
+        tsan::pre_lock(lock);
+        tsan::post_lock(lock);
         rewrap(result, lock)
     }
 
@@ -148,9 +189,11 @@ impl Condvar {
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let lock = guard.lock;
         let inner = guard.inner.take().expect("guard is held");
-        tsan::release(lock);
+        tsan::pre_unlock(lock);
+        tsan::post_unlock(lock);
         let result = self.0.wait_timeout(inner, timeout);
-        tsan::acquire(lock);
+        tsan::pre_lock(lock);
+        tsan::post_lock(lock);
         match result {
             Ok((g, t)) => Ok((
                 MutexGuard {

@@ -44,14 +44,18 @@ impl Lane {
     pub fn blind_spots(self) -> &'static str {
         match self {
             Lane::Gnutsan | Lane::NightlySrc | Lane::Debian => {
-                "std is instrumented: all Rust synchronization is visible. Not seen: races on paths \
-                 a run did not execute, races TSan's bounded history forgot, and lock-order \
-                 inversions of futex-based locks (std/parking_lot Mutex)"
+                "std is instrumented: all Rust synchronization is visible, except standalone \
+                 fences (TSan does not model them). Not seen: races on paths a run did not \
+                 execute, races TSan's bounded history or its 4 shadow cells per word forgot, and \
+                 lock-order inversions of locks TSan is not told about (std and parking_lot locks \
+                 are futex-based; the workloads' locks are annotated)"
             }
             Lane::CrateOnly => {
-                "std is NOT instrumented: happens-before edges inside std (contended Mutex/Condvar, \
-                 mpsc, Once, Barrier, scoped-thread joins) are invisible, so correct code using them \
-                 can be reported; a narrow suppressions file hides the known std-internal cases"
+                "std is NOT instrumented: happens-before edges inside std (contended Mutex, \
+                 RwLock, Condvar, Barrier, Once/OnceLock/LazyLock, scoped-thread joins, and rayon's \
+                 latches built on them) are invisible; a report that may stem from one is \
+                 'unverifiable' (neither race nor clean), and a narrow suppressions file hides the \
+                 known std-internal reports of dependencies"
             }
         }
     }

@@ -1,38 +1,49 @@
 //! `contend tsan`: builds the workloads (or a user's tests) with ThreadSanitizer, runs every target
 //! in its own process several times, and judges each against its expectation.
 
+mod evidence;
 pub mod lane;
+mod matrix;
 mod parse;
 mod process;
+pub mod sarif;
+mod schedule;
 mod tests_mode;
 mod verdict;
+mod workloads;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use contend_reports::schema::RaceDetection;
+use contend_reports::schema::{RaceDetection, RaceVerdict};
 
 pub use lane::{Lane, Toolchain};
+pub use matrix::Score;
 pub use parse::{Report, parse_reports, suppressed_matches};
-pub use verdict::{RunOutcome, judge};
+pub use verdict::{Expect, RunOutcome, judge};
 
 use crate::cli::TsanArgs;
 use crate::error::UsageError;
 use crate::output::OutputDir;
 use crate::results_dir::Destination;
 
-/// ThreadSanitizer's options for every process: collect every report, remember longer histories,
-/// and say at exit how many reports a suppression hid (counted in the verdict, never silent).
-pub const TSAN_OPTIONS: &str =
-    "halt_on_error=0 exitcode=66 history_size=7 second_deadlock_stack=1 print_suppressions=1";
+/// ThreadSanitizer's options for every process: collect every report (`halt_on_error=0`), keep the
+/// longest history TSan offers (`history_size=7`: a race's previous access can still be named about
+/// 300,000 memory events later in its thread, against about 130,000 at the default 2; the cost is
+/// in the README), report lock-order inversions of annotated locks with both stacks, and say at
+/// exit how many reports a suppression hid (counted in the verdict, never silent).
+pub const TSAN_OPTIONS: &str = "halt_on_error=0 exitcode=66 history_size=7 detect_deadlocks=1 \
+                                second_deadlock_stack=1 print_suppressions=1";
 /// Exit code TSan gives a process that reported (see `exitcode=` above).
 pub const TSAN_EXIT: i32 = 66;
 /// Suppressions for every lane: races inside dependencies that their authors document as deliberate.
 const DEPENDENCY_SUPPRESSIONS: &str = include_str!("../../tsan-suppressions-dependencies.txt");
 /// Suppressions for the crate-only lane: std-internal synchronization it cannot see.
 const CRATE_ONLY_SUPPRESSIONS: &str = include_str!("../../tsan-suppressions.txt");
+/// A user crate's own suppressions: this file beside its Cargo.toml, applied in every lane.
+pub const OWN_SUPPRESSIONS: &str = "tsan-suppressions.txt";
 
 /// The source checkout this binary was built from (needed to rebuild it with TSan).
 fn workspace_root() -> Result<PathBuf, UsageError> {
@@ -70,11 +81,21 @@ fn choose_lane(forced: Option<Lane>) -> Result<Toolchain, UsageError> {
 }
 
 /// TSAN_OPTIONS for `toolchain`, writing its suppressions file under `dir`: the dependency rules in
-/// every lane, plus the std-internal rules in the crate-only lane. Returns the options and the rules.
-fn tsan_options(toolchain: &Toolchain, dir: &Path) -> anyhow::Result<(String, Vec<String>)> {
+/// every lane, the std-internal rules in the crate-only lane, and `own` (a user crate's file) last.
+/// Returns the options and the rules.
+fn tsan_options(
+    toolchain: &Toolchain,
+    dir: &Path,
+    own: Option<&Path>,
+) -> anyhow::Result<(String, Vec<String>)> {
     let mut text = DEPENDENCY_SUPPRESSIONS.to_string();
     if !toolchain.lane.instruments_std() {
         text.push_str(CRATE_ONLY_SUPPRESSIONS);
+    }
+    if let Some(own) = own {
+        let rules = std::fs::read_to_string(own)
+            .map_err(|e| UsageError::new(format!("{}: cannot read: {e}", own.display())))?;
+        text.push_str(&format!("# {}\n{rules}\n", own.display()));
     }
     std::fs::create_dir_all(dir)?;
     let path = dir.join("tsan-suppressions.txt");
@@ -136,6 +157,53 @@ fn store(out_dir: &Path, detection: RaceDetection, argv: Vec<String>) -> anyhow:
     Ok(path)
 }
 
+/// What examining a subject produced: the verdicts, and every distinct report for SARIF.
+struct Examined {
+    detection: RaceDetection,
+    findings: Vec<sarif::Finding>,
+    /// The examined source tree (result paths in SARIF are relative to its checkout).
+    project: PathBuf,
+}
+
+/// Judges target `name` and adds its verifiable reports to `findings` (`project`: the source tree).
+fn judge_target(
+    name: &str,
+    expect: Expect,
+    runs: &[RunOutcome],
+    (findings, project): (&mut Vec<sarif::Finding>, &Path),
+) -> RaceVerdict {
+    let project = project.display().to_string();
+    for r in runs.iter().flat_map(|r| &r.reports) {
+        sarif::collect(findings, name, expect != Expect::Clean, r, &project);
+    }
+    judge(name, expect, runs)
+}
+
+/// The evidence check for `toolchain`'s lane on the source tree `project`: std-internal
+/// synchronization where std is not instrumented, nothing elsewhere.
+fn unseen_check(
+    toolchain: &Toolchain,
+    project: &Path,
+) -> impl Fn(&Report) -> Option<String> + use<> {
+    let check = !toolchain.lane.instruments_std();
+    let project = project.display().to_string();
+    move |r| {
+        if check {
+            evidence::unseen_sync(r, &project)
+        } else {
+            None
+        }
+    }
+}
+
+/// Writes `text` to `path` atomically (a temporary file beside it, then a rename).
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("sarif.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     if args.runs == 0 || args.threads == 0 {
         return Err(UsageError::new("--runs and --threads must be at least 1").into());
@@ -147,20 +215,27 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             UsageError::new(format!("--manifest-path {}: no such file", m.display())).into(),
         );
     }
+    if let Some(path) = &args.sarif {
+        sarif::check_writable(path).map_err(UsageError::new)?;
+    }
     let started = Instant::now();
     let toolchain = choose_lane(args.lane)?;
     let destination = Destination::choose(args.out.as_deref(), "tsan")?;
     OutputDir::prepare(&destination.dir)?;
-    let detection = match &args.manifest_path {
+    let examined = match &args.manifest_path {
         Some(manifest) => tests_mode::examine(manifest, &toolchain, args)?,
-        None => examine_workloads(&toolchain, args)?,
+        None => workloads::examine(&toolchain, args)?,
     };
     let detection = RaceDetection {
         elapsed_ms: started.elapsed().as_millis() as u64,
-        ..detection
+        ..examined.detection
     };
-    crate::colour::print(&verdict::render(&detection));
-    for t in detection.targets.iter().filter(|t| !t.matches_expectation) {
+    crate::colour::print(&matrix::render(&detection));
+    for t in detection
+        .targets
+        .iter()
+        .filter(|t| !t.matches_expectation && t.verdict != "unverifiable")
+    {
         if !t.raw_report.is_empty() {
             eprintln!(
                 "first report of {} ({}):\n{}",
@@ -168,13 +243,28 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let all_match = detection.targets.iter().all(|t| t.matches_expectation);
+    let all_settled = detection
+        .targets
+        .iter()
+        .all(|t| t.matches_expectation || t.verdict == "unverifiable");
+    if let Some(path) = &args.sarif {
+        let root = sarif::source_root(&examined.project);
+        let text = sarif::render(
+            &examined.findings,
+            &examined.project,
+            &root,
+            &detection.lane,
+            env!("CARGO_PKG_VERSION"),
+        );
+        write_atomically(path, &text)?;
+        println!("sarif:   {}", path.display());
+    }
     let path = store(&destination.dir, detection, argv)?;
     println!("results: {}", path.display());
     if let Some((latest, _)) = destination.publish()? {
         println!("latest:  {}", latest.display());
     }
-    Ok(if all_match {
+    Ok(if all_settled {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -188,7 +278,7 @@ fn detection(
     subject: String,
     threads: usize,
     runs: u32,
-    targets: Vec<contend_reports::schema::RaceVerdict>,
+    targets: Vec<RaceVerdict>,
 ) -> RaceDetection {
     RaceDetection {
         lane: toolchain.lane.name().into(),
@@ -203,80 +293,4 @@ fn detection(
         elapsed_ms: 0,
         targets,
     }
-}
-
-/// Arguments that keep an instrumented run of `variant` small (TSan costs 5-15x time, ~4x memory).
-fn small_run_args(variant: &contend_workloads::VariantInfo) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "--samples",
-        "2",
-        "--duration",
-        "30ms",
-        "--warmup",
-        "0s",
-        "--no-overhead",
-        "--stall-timeout",
-        "20s",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(crate::plan::tsan_scaled_params(variant));
-    args
-}
-
-fn examine_workloads(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<RaceDetection> {
-    let root = workspace_root()?;
-    let variants = crate::plan::select_for_race_detection(&args.workloads)?;
-    let target_dir = args
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| root.join("target").join("tsan").join(toolchain.lane.name()));
-    let mut cmd = toolchain.cargo("build", &target_dir);
-    cmd.args(["--release", "-p", "contend", "--manifest-path"])
-        .arg(root.join("Cargo.toml"));
-    build(cmd, &target_dir.join("build.log"), "contend")?;
-    let binary = target_dir
-        .join(toolchain.lane.target())
-        .join("release")
-        .join("contend");
-    let (options, suppressions) = tsan_options(toolchain, &target_dir)?;
-    let scratch = target_dir.join("runs");
-    let root_text = root.display().to_string();
-
-    let mut targets = Vec::new();
-    for v in &variants {
-        let command = |out_dir: &Path| {
-            let mut cmd = std::process::Command::new(&binary);
-            cmd.args([
-                "run",
-                "--workloads",
-                v.name,
-                "--threads",
-                &args.threads.to_string(),
-                "--out",
-            ])
-            .arg(out_dir)
-            .args(small_run_args(v))
-            .env("TSAN_OPTIONS", &options);
-            cmd
-        };
-        let outcome = |finished: &process::Finished| RunOutcome {
-            reports: parse_reports(&finished.stderr, &root_text),
-            suppressed: suppressed_matches(&finished.stderr),
-            error: process::abnormal(finished, &[0, TSAN_EXIT], args.timeout),
-        };
-        let dir = scratch.join(v.name.replace('/', "-"));
-        let runs = process::repeat(v.name, args.runs, &dir, args.timeout, command, outcome)
-            .with_context(|| format!("cannot run {}", binary.display()))?;
-        targets.push(judge(v.name, v.expected_race, &runs));
-    }
-    Ok(detection(
-        toolchain,
-        (options, suppressions),
-        "contend workloads".into(),
-        args.threads,
-        args.runs,
-        targets,
-    ))
 }

@@ -1,4 +1,23 @@
-//! Parses ThreadSanitizer's reports out of a process's stderr.
+//! Parses ThreadSanitizer's reports out of a process's stderr: kind, sections and their frames.
+
+/// One stack frame: `#2 increment /src/racy.rs:35:28 (bin+0x1)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The function as symbolized (inlined frames carry short names such as `{closure#0}`).
+    pub function: String,
+    /// Source file, when the symbolizer knew it.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+/// One indented block of a report: a header (`Write of size 8 at 0x.. by thread T2:`,
+/// `Location is heap block ...`, `Thread T2 (tid=9, running) created by main thread at:`) and
+/// the frames below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub header: String,
+    pub frames: Vec<Frame>,
+}
 
 /// One `WARNING: ThreadSanitizer: ...` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +31,8 @@ pub struct Report {
     pub reaches_project: bool,
     /// The report's text, from the WARNING line to the closing line.
     pub text: String,
+    /// Every section, in the report's order.
+    pub sections: Vec<Section>,
 }
 
 impl Report {
@@ -19,31 +40,109 @@ impl Report {
     pub fn signature(&self) -> String {
         format!("{} @ {}", self.kind, self.tops.join(" / "))
     }
+
+    /// The (at most two) sections describing the racing accesses or the lock acquisitions.
+    pub fn accesses(&self) -> impl Iterator<Item = &Section> {
+        self.sections
+            .iter()
+            .filter(|s| is_access_header(&s.header))
+            .take(2)
+    }
+
+    /// The `Location is ...` section, if any.
+    pub fn location(&self) -> Option<&Section> {
+        self.sections
+            .iter()
+            .find(|s| s.header.starts_with("Location is"))
+    }
+
+    /// The section saying how `thread` (`T2`, or `main` for the main thread) was created.
+    pub fn creation_of(&self, thread: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| {
+            s.header
+                .strip_prefix("Thread ")
+                .and_then(|rest| rest.split_whitespace().next())
+                == Some(thread)
+                && s.header.contains("created by")
+        })
+    }
+
+    /// Whether this is a lock-order inversion (a potential deadlock) rather than a data race.
+    pub fn is_lock_order_inversion(&self) -> bool {
+        self.kind.starts_with("lock-order-inversion")
+    }
+}
+
+/// The thread a header names: `T2` for `... by thread T2:`, `main` for `... by main thread:`.
+pub fn thread_of(header: &str) -> Option<String> {
+    if header.contains("by main thread") || header.contains("in main thread") {
+        return Some("main".into());
+    }
+    let after = header
+        .split(" by thread ")
+        .nth(1)
+        .or_else(|| header.split(" in thread ").nth(1))?;
+    let id: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The creator named in a `Thread T2 (...) created by thread T1 at:` header (`main` for the main thread).
+pub fn creator_of(header: &str) -> Option<String> {
+    let by = header.split("created by ").nth(1)?;
+    thread_of(&format!("x by {by}"))
 }
 
 /// Headers of sections that describe an access or a lock acquisition (not an allocation or thread creation).
 fn is_access_header(line: &str) -> bool {
     let l = line.trim_start();
-    line.starts_with("  ")
-        && !line.starts_with("    ")
-        && line.trim_end().ends_with(':')
+    l.ends_with(':')
         && !l.starts_with("Location is")
         && !l.starts_with("Thread T")
         && !l.starts_with("Mutex ")
+        && !l.starts_with("Cycle in")
         || l.starts_with("Mutex ") && l.contains("acquired here")
 }
 
-/// The `file.rs:line` of a frame line such as `    #2 increment /src/racy.rs:35:28 (bin+0x1)`.
-fn frame_location(line: &str) -> Option<&str> {
-    line.split_whitespace()
-        .find(|t| t.contains(".rs:"))
-        .map(|t| {
-            // Keep `file:line`, drop the column.
-            match t.rmatch_indices(':').next() {
-                Some((i, _)) if t[..i].contains(".rs:") => &t[..i],
-                _ => t,
+/// Parses a frame line such as `    #2 increment /src/racy.rs:35:28 (bin+0x1) (BuildId: ..)`.
+fn parse_frame(line: &str) -> Option<Frame> {
+    let rest = line.trim_start().strip_prefix('#')?;
+    let (_, rest) = rest.split_once(' ')?;
+    let tokens: Vec<&str> = rest.split_whitespace().collect();
+    // The source location is the token after the function, followed by the module `(bin+0x..)`.
+    let located = tokens.iter().enumerate().skip(1).find_map(|(i, t)| {
+        let mut parts = t.rsplitn(3, ':');
+        let (a, b, file) = (parts.next()?, parts.next()?, parts.next());
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+        match file {
+            Some(f) if numeric(a) && numeric(b) => Some((i, f.to_string(), b.parse().ok())),
+            _ if numeric(a) && !b.is_empty() && !b.contains('(') => {
+                Some((i, b.to_string(), a.parse().ok()))
             }
-        })
+            _ => None,
+        }
+        .filter(|_| tokens.get(i + 1).is_none_or(|n| n.starts_with('(')))
+    });
+    match located {
+        Some((i, file, line)) => Some(Frame {
+            function: tokens[..i].join(" "),
+            file: Some(file),
+            line,
+        }),
+        None => {
+            let end = tokens
+                .iter()
+                .position(|t| t.starts_with('(') && t.contains("+0x"))
+                .unwrap_or(tokens.len());
+            Some(Frame {
+                function: tokens[..end].join(" "),
+                file: None,
+                line: None,
+            })
+        }
+    }
 }
 
 /// Whether `file` is the project's own code: under `root`, outside any dependency or toolchain source.
@@ -64,11 +163,43 @@ pub fn suppressed_matches(stderr: &str) -> u64 {
         .sum()
 }
 
+/// contend's annotated lock wrapper: its frames sit on top of every lock-order inversion in the
+/// workloads, so the stack top shown is the caller's.
+const LOCK_WRAPPER: &str = "/workloads/src/sync.rs";
+
+/// The stack tops of a report's first two access sections (see [`Report::tops`]).
+fn stack_tops(sections: &[Section], root: &str) -> Vec<String> {
+    let shown = |f: &Frame| {
+        let loc = match (&f.file, f.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            (None, _) => f.function.clone(),
+        };
+        loc.strip_prefix(root)
+            .map_or(loc.clone(), |s| s.trim_start_matches('/').to_string())
+    };
+    sections
+        .iter()
+        .filter(|s| is_access_header(&s.header))
+        .take(2)
+        .filter_map(|s| {
+            let ours = s
+                .frames
+                .iter()
+                .filter(|f| f.file.as_deref().is_some_and(|p| is_project_file(p, root)))
+                .find(|f| !f.file.as_deref().is_some_and(|p| p.ends_with(LOCK_WRAPPER)));
+            ours.or(s.frames.iter().find(|f| f.file.is_some()))
+                .or(s.frames.first())
+                .map(shown)
+        })
+        .collect()
+}
+
 /// Extracts every report from `stderr`; `root` is the project's source directory (absolute).
 pub fn parse_reports(stderr: &str, root: &str) -> Vec<Report> {
     let root = root.trim_end_matches('/');
     let mut reports = Vec::new();
-    let mut lines = stderr.lines().peekable();
+    let mut lines = stderr.lines();
     while let Some(line) = lines.next() {
         let Some(rest) = line.strip_prefix("WARNING: ThreadSanitizer: ") else {
             continue;
@@ -79,59 +210,33 @@ pub fn parse_reports(stderr: &str, root: &str) -> Vec<Report> {
             .trim()
             .to_string();
         let mut text = vec![line.to_string()];
-        let mut tops: Vec<String> = Vec::new();
-        let mut in_access = false;
-        let mut section_top: Option<String> = None;
-        let mut section_first: Option<String> = None;
-        let mut reaches_project = false;
-        let close_section =
-            |first: &mut Option<String>, top: &mut Option<String>, tops: &mut Vec<String>| {
-                if let Some(t) = top.take().or(first.take()) {
-                    tops.push(t);
-                }
-                *first = None;
-            };
+        let mut sections: Vec<Section> = Vec::new();
         for l in lines.by_ref() {
             text.push(l.to_string());
             if l.starts_with("==================") {
                 break;
             }
             if l.starts_with("  ") && !l.starts_with("    ") {
-                if in_access {
-                    close_section(&mut section_first, &mut section_top, &mut tops);
-                }
-                in_access = is_access_header(l) && tops.len() < 2;
-                continue;
-            }
-            if let Some(loc) = l
-                .trim_start()
-                .starts_with('#')
-                .then(|| frame_location(l))
-                .flatten()
+                sections.push(Section {
+                    header: l.trim().to_string(),
+                    frames: Vec::new(),
+                });
+            } else if l.trim_start().starts_with('#')
+                && let (Some(section), Some(frame)) = (sections.last_mut(), parse_frame(l))
             {
-                let file = loc.rsplit_once(':').map_or(loc, |(f, _)| f);
-                let ours = is_project_file(file, root);
-                reaches_project |= ours;
-                if in_access {
-                    let shown = loc
-                        .strip_prefix(root)
-                        .map_or(loc, |s| s.trim_start_matches('/'))
-                        .to_string();
-                    section_first.get_or_insert_with(|| shown.clone());
-                    if ours && section_top.is_none() {
-                        section_top = Some(shown);
-                    }
-                }
+                section.frames.push(frame);
             }
         }
-        if in_access {
-            close_section(&mut section_first, &mut section_top, &mut tops);
-        }
+        let reaches_project = sections
+            .iter()
+            .flat_map(|s| &s.frames)
+            .any(|f| f.file.as_deref().is_some_and(|p| is_project_file(p, root)));
         reports.push(Report {
             kind,
-            tops,
+            tops: stack_tops(&sections, root),
             reaches_project,
             text: text.join("\n"),
+            sections,
         });
     }
     reports
@@ -185,6 +290,51 @@ mod tests {
     }
 
     #[test]
+    fn sections_frames_and_threads_are_structured() {
+        let r = &parse_reports(RACY, "/work/main")[0];
+        let accesses: Vec<_> = r.accesses().collect();
+        assert_eq!(accesses.len(), 2);
+        let top = &accesses[0].frames[0];
+        assert!(top.file.as_deref().unwrap().ends_with(".rs"), "{top:?}");
+        assert!(top.line.is_some());
+        assert!(thread_of(&accesses[0].header).is_some());
+        let t = thread_of(&accesses[0].header).unwrap();
+        let created = r.creation_of(&t).expect("creation section");
+        assert!(creator_of(&created.header).is_some(), "{}", created.header);
+        assert!(r.location().is_some());
+    }
+
+    #[test]
+    fn frames_with_spaces_in_names_and_without_files_parse() {
+        let f = parse_frame("    #3 <fn() -> core::result::Result<(), alloc::string::String> as core::ops::function::FnOnce<()>>::call_once /rustc/x/library/core/src/ops/function.rs:250:5 (bin+0x1b516a) (BuildId: 90)").unwrap();
+        assert_eq!(
+            f.function,
+            "<fn() -> core::result::Result<(), alloc::string::String> as core::ops::function::FnOnce<()>>::call_once"
+        );
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("/rustc/x/library/core/src/ops/function.rs"), Some(250))
+        );
+        let g =
+            parse_frame("    #10 __rust_try race_suite.f682-cgu.09 (bin+0x1839c1) (BuildId: 90)")
+                .unwrap();
+        assert_eq!(
+            (g.function.as_str(), g.file, g.line),
+            ("__rust_try race_suite.f682-cgu.09", None, None)
+        );
+        let h = parse_frame("    #14 __libc_start_call_main csu/../sysdeps/nptl/libc_start_call_main.h:58:16 (libc.so.6+0x27249)").unwrap();
+        assert_eq!(h.line, Some(58));
+        assert_eq!(
+            thread_of("Read of size 8 at 0x1 by main thread:"),
+            Some("main".into())
+        );
+        assert_eq!(
+            creator_of("Thread T2 (tid=9, finished) created by thread T1 at:"),
+            Some("T1".into())
+        );
+    }
+
+    #[test]
     fn reports_outside_the_project_do_not_reach_it() {
         let reports = parse_reports(RACY, "/elsewhere");
         assert!(reports.iter().all(|r| !r.reaches_project));
@@ -211,6 +361,7 @@ mod tests {
         let text = "WARNING: ThreadSanitizer: lock-order-inversion (potential deadlock) (pid=1)\n  Cycle in lock order graph: M0 => M1 => M0\n\n  Mutex M1 acquired here while holding mutex M0 in thread T1:\n    #0 lock /p/workloads/src/deadlock.rs:20:5 (x+0x1)\n\n  Mutex M0 acquired here while holding mutex M1 in thread T2:\n    #0 lock /p/workloads/src/deadlock.rs:30:5 (x+0x1)\n\nSUMMARY: ThreadSanitizer: lock-order-inversion (potential deadlock) /p/workloads/src/deadlock.rs:20:5 in lock\n==================\n";
         let r = &parse_reports(text, "/p")[0];
         assert_eq!(r.kind, "lock-order-inversion (potential deadlock)");
+        assert!(r.is_lock_order_inversion());
         assert_eq!(
             r.tops,
             vec![
@@ -218,5 +369,7 @@ mod tests {
                 "workloads/src/deadlock.rs:30"
             ]
         );
+        let threads: Vec<_> = r.accesses().map(|s| thread_of(&s.header)).collect();
+        assert_eq!(threads, vec![Some("T1".into()), Some("T2".into())]);
     }
 }

@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::parse::tsan_fatal;
+use super::schedule::{Schedule, allowed_cpus};
 use super::verdict::RunOutcome;
 
 /// How an instrumented process ended.
@@ -53,26 +54,46 @@ pub fn abnormal(f: &Finished, ok: &[i32], timeout: Duration) -> Option<String> {
     }
 }
 
-/// Runs target `name` `runs` times, run `r` in `scratch/r` with the command `command` builds for
-/// that folder, and judges each run with `outcome`; a ThreadSanitizer fatal error in the output
-/// overrides the run's error (the run could not be judged). Progress goes to stderr.
+/// How many runs a target gets: `base` always, and `extra` more (see `schedule`) when the base runs
+/// produced no verifiable report.
+#[derive(Debug, Clone, Copy)]
+pub struct Runs {
+    pub base: u32,
+    pub extra: u32,
+}
+
+/// Runs target `name` per `runs`, run `r` in `scratch/r` with the command `command` builds for that
+/// folder and schedule, and judges each run with `outcome` (given its folder); a ThreadSanitizer fatal error in the
+/// output overrides the run's error (the run could not be judged). Progress goes to stderr.
 pub fn repeat(
     name: &str,
-    runs: u32,
+    runs: Runs,
     scratch: &Path,
     timeout: Duration,
-    command: impl Fn(&Path) -> Command,
-    outcome: impl Fn(&Finished) -> RunOutcome,
+    command: impl Fn(&Path, &Schedule) -> Command,
+    outcome: impl Fn(&Finished, &Path) -> RunOutcome,
 ) -> std::io::Result<Vec<RunOutcome>> {
-    let mut outcomes = Vec::new();
-    for run in 1..=runs {
-        eprintln!("tsan: {name} run {run}/{runs}");
+    let cpus = allowed_cpus();
+    let mut outcomes: Vec<RunOutcome> = Vec::new();
+    for run in 1..=runs.base + runs.extra {
+        if run > runs.base && outcomes.iter().any(|o| !o.reports.is_empty()) {
+            break;
+        }
+        let schedule = Schedule::for_run(run, runs.base, &cpus);
+        eprintln!(
+            "tsan: {name} run {run}/{}{}",
+            runs.base,
+            if schedule.extra { " (extra)" } else { "" }
+        );
         let dir = scratch.join(run.to_string());
-        let finished = run_with_timeout(command(&dir), &dir, timeout)?;
-        let mut judged = outcome(&finished);
+        let mut cmd = command(&dir, &schedule);
+        schedule.apply(&mut cmd);
+        let finished = run_with_timeout(cmd, &dir, timeout)?;
+        let mut judged = outcome(&finished, &dir);
         if let Some(fatal) = tsan_fatal(&finished.stderr) {
             judged.error = Some(fatal);
         }
+        judged.schedule = schedule.describe();
         outcomes.push(judged);
     }
     Ok(outcomes)

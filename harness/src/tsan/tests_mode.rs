@@ -3,11 +3,13 @@
 use std::path::Path;
 
 use anyhow::Context;
-use contend_reports::schema::RaceDetection;
 
 use super::lane::Toolchain;
+use super::schedule::Schedule;
+use super::verdict::{Expect, RunOutcome};
 use super::{
-    RunOutcome, TSAN_EXIT, TsanArgs, build, detection, judge, parse, process, tsan_options,
+    Examined, OWN_SUPPRESSIONS, TSAN_EXIT, TsanArgs, build, detection, judge_target, parse,
+    process, tsan_options, unseen_check,
 };
 use crate::error::UsageError;
 
@@ -38,11 +40,11 @@ fn list_tests(listing: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn examine(
+pub(super) fn examine(
     manifest: &Path,
     toolchain: &Toolchain,
     args: &TsanArgs,
-) -> anyhow::Result<RaceDetection> {
+) -> anyhow::Result<Examined> {
     if !manifest.is_file() {
         return Err(UsageError::new(format!(
             "--manifest-path {}: no such file",
@@ -54,22 +56,40 @@ pub fn examine(
         .canonicalize()
         .with_context(|| format!("resolving {}", manifest.display()))?;
     let crate_dir = manifest.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let target_dir = crate_dir
-        .join("target")
-        .join("contend-tsan")
-        .join(toolchain.lane.name());
+    let target_dir = args.target_dir.clone().unwrap_or_else(|| {
+        crate_dir
+            .join("target")
+            .join("contend-tsan")
+            .join(toolchain.lane.name())
+    });
     let mut cmd = toolchain.cargo("test", &target_dir);
-    cmd.args(["--no-run", "--message-format=json", "--manifest-path"])
-        .arg(&manifest);
+    cmd.args([
+        "--release",
+        "--no-run",
+        "--message-format=json",
+        "--manifest-path",
+    ])
+    .arg(&manifest);
     let json = build(
         cmd,
         &target_dir.join("build.log"),
         &manifest.display().to_string(),
     )?;
-    let (options, suppressions) = tsan_options(toolchain, &target_dir)?;
+    let own = crate_dir.join(OWN_SUPPRESSIONS);
+    let (options, suppressions) = tsan_options(
+        toolchain,
+        &target_dir,
+        own.is_file().then_some(own.as_path()),
+    )?;
     let root = crate_dir.display().to_string();
+    let unseen = unseen_check(toolchain, &crate_dir);
+    let runs = process::Runs {
+        base: args.runs,
+        extra: args.extra_runs,
+    };
 
     let mut targets = Vec::new();
+    let mut findings = Vec::new();
     for exe in test_executables(&json) {
         let listing = std::process::Command::new(&exe)
             .args(["--list", "--format", "terse"])
@@ -77,13 +97,13 @@ pub fn examine(
             .output()
             .with_context(|| format!("cannot list the tests of {exe}"))?;
         for test in list_tests(&String::from_utf8_lossy(&listing.stdout)) {
-            let command = |_: &Path| {
+            let command = |_: &Path, _: &Schedule| {
                 let mut cmd = std::process::Command::new(&exe);
                 cmd.args(["--exact", &test, "--test-threads", "1", "--nocapture"])
                     .env("TSAN_OPTIONS", &options);
                 cmd
             };
-            let outcome = |finished: &process::Finished| {
+            let outcome = |finished: &process::Finished, _: &Path| {
                 // Only reports that reach the crate's own code count: libtest's harness can
                 // produce its own in lanes where std is not instrumented.
                 let reports: Vec<_> = parse::parse_reports(&finished.stderr, &root)
@@ -97,14 +117,24 @@ pub fn examine(
                     error = None; // a race may break the test's own assertions; the report is what counts
                 }
                 RunOutcome {
-                    reports,
                     error,
                     suppressed: parse::suppressed_matches(&finished.stderr),
+                    ..RunOutcome::sorted(reports, &unseen)
                 }
             };
             let dir = target_dir.join("runs").join(test.replace("::", "-"));
-            let runs = process::repeat(&test, args.runs, &dir, args.timeout, command, outcome)?;
-            targets.push(judge(&test, expects_race(&test), &runs));
+            let outcomes = process::repeat(&test, runs, &dir, args.timeout, command, outcome)?;
+            let expect = if expects_race(&test) {
+                Expect::Race
+            } else {
+                Expect::Clean
+            };
+            targets.push(judge_target(
+                &test,
+                expect,
+                &outcomes,
+                (&mut findings, &crate_dir),
+            ));
         }
     }
     if targets.is_empty() {
@@ -112,14 +142,18 @@ pub fn examine(
             UsageError::new(format!("{}: no tests found to run", manifest.display())).into(),
         );
     }
-    Ok(detection(
-        toolchain,
-        (options, suppressions),
-        manifest.display().to_string(),
-        0,
-        args.runs,
-        targets,
-    ))
+    Ok(Examined {
+        detection: detection(
+            toolchain,
+            (options, suppressions),
+            manifest.display().to_string(),
+            0,
+            args.runs,
+            targets,
+        ),
+        findings,
+        project: crate_dir,
+    })
 }
 
 #[cfg(test)]
