@@ -96,6 +96,15 @@ impl Destination {
         }
     }
 
+    /// For a run folder that nothing was written to (the command stopped before measuring):
+    /// removes it, so a refused command leaves no empty run behind. `--out` is left alone.
+    pub fn abandon_if_empty(&self) {
+        if self.root.is_some() {
+            // remove_dir fails on a folder with anything in it, which is what we want.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+
     /// For a run folder: points `latest` at it and copies its report (see [`publish_latest`]).
     pub fn publish(&self) -> std::io::Result<Option<(PathBuf, Option<PathBuf>)>> {
         match &self.root {

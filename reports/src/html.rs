@@ -7,9 +7,8 @@ use std::fmt::Write as _;
 
 use crate::analysis;
 use crate::format::html as esc;
-use crate::html_parts::{
-    machine_table, race_section, section, summary_table, validation_table, warning_list,
-};
+use crate::html_parts::{machine_table, section, summary_table, validation_table, warning_list};
+use crate::html_races::race_section;
 use crate::schema::Results;
 use crate::{html_compare, html_evidence, html_family};
 
@@ -53,7 +52,16 @@ pub(crate) fn page_start(title: &str) -> String {
 
 fn single(out: &mut String, run: &Results) {
     let families = analysis::families([run]);
-    out.push_str("<nav><ol>\n<li><a href=\"#machine\">Machine and run</a></li>\n<li><a href=\"#warnings\">Warnings</a></li>\n<li><a href=\"#summary\">Summary</a></li>\n");
+    // A run that measured nothing (only `contend tsan`) has no warnings, summary or validation to
+    // show; one that measured only primitives has no summary or validation.
+    let measured = !run.cases.is_empty() || run.primitives.is_some();
+    out.push_str("<nav><ol>\n<li><a href=\"#machine\">Machine and run</a></li>\n");
+    if measured {
+        out.push_str("<li><a href=\"#warnings\">Warnings</a></li>\n");
+    }
+    if !run.cases.is_empty() {
+        out.push_str("<li><a href=\"#summary\">Summary</a></li>\n");
+    }
     for f in &families {
         let _ = writeln!(
             out,
@@ -64,7 +72,7 @@ fn single(out: &mut String, run: &Results) {
     if run.primitives.is_some() {
         out.push_str("<li><a href=\"#primitives\">Primitives</a></li>\n");
     }
-    let validation = !run.cases.is_empty() || run.primitives.is_none();
+    let validation = !run.cases.is_empty();
     if validation {
         out.push_str("<li><a href=\"#validation\">Validation</a></li>\n");
     }
@@ -82,12 +90,16 @@ fn single(out: &mut String, run: &Results) {
         std::slice::from_ref(&run.label),
     );
     out.push_str("</section>\n");
-    section(out, "warnings", "Warnings");
-    warning_list(out, run);
-    out.push_str("</section>\n");
-    section(out, "summary", "Summary");
-    summary_table(out, &[run], &[]);
-    out.push_str("</section>\n");
+    if measured {
+        section(out, "warnings", "Warnings");
+        warning_list(out, run);
+        out.push_str("</section>\n");
+    }
+    if !run.cases.is_empty() {
+        section(out, "summary", "Summary");
+        summary_table(out, &[run], &[]);
+        out.push_str("</section>\n");
+    }
     for f in &families {
         html_family::family_section(out, run, f, "");
     }

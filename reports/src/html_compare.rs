@@ -8,9 +8,10 @@ use crate::figures;
 use crate::format::{self, html as esc};
 use crate::html_family::{family_section, figure, usl_cells};
 use crate::html_parts::{
-    anchor_prefix, machine_table, race_section, rate, section, summary_table, table,
-    validation_table, warning_list,
+    anchor_prefix, machine_table, rate, section, summary_table, table, validation_table,
+    warning_list,
 };
+use crate::html_races::race_section;
 use crate::schema::{Case, Results};
 
 /// Writes the comparison body for `runs` (at least two), labelled by `labels`.

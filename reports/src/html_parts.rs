@@ -1,5 +1,5 @@
 //! Building blocks of the HTML report shared by the single-run page and the comparison page:
-//! sections, tables, rates, the machine table, warnings, the summary, validation and race sections.
+//! sections, tables, rates, the machine table, warnings, the summary and validation sections.
 
 use std::fmt::Write as _;
 
@@ -359,100 +359,4 @@ pub(crate) fn validation_table(out: &mut String, run: &Results) {
             passed.join(", ")
         );
     }
-}
-
-/// The race-detection section, when the run has one: lane, what it cannot see, one row per target.
-pub(crate) fn race_section(out: &mut String, run: &Results, id: &str) {
-    let Some(rd) = &run.race_detection else {
-        return;
-    };
-    section(out, id, "Race detection (ThreadSanitizer)");
-    let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
-    let _ = writeln!(
-        out,
-        "<p>{} of {} verdicts match expectation. Lane <b>{}</b> ({}), {}; {} run(s) per target{}, {:.1} s in all.</p>",
-        matched,
-        rd.targets.len(),
-        esc(&rd.lane),
-        esc(&rd.toolchain),
-        if rd.std_instrumented {
-            "std instrumented"
-        } else {
-            "std <b>not</b> instrumented"
-        },
-        rd.runs_per_target,
-        if rd.threads > 0 {
-            format!(" at {} threads", rd.threads)
-        } else {
-            String::new()
-        },
-        rd.elapsed_ms as f64 / 1000.0
-    );
-    let _ = writeln!(
-        out,
-        "<p class=\"note\">What this lane cannot see: {}. TSAN_OPTIONS: <code>{}</code>. \
-         Suppression rules: {}</p>",
-        esc(&rd.blind_spots),
-        esc(&rd.tsan_options),
-        if rd.suppressions.is_empty() {
-            "none".to_string()
-        } else {
-            rd.suppressions
-                .iter()
-                .map(|r| format!("<code>{}</code>", esc(r)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    );
-    let rows: Vec<Vec<String>> = rd
-        .targets
-        .iter()
-        .map(|t| {
-            let verdict = t.verdict.replace('_', " ");
-            let class = if t.matches_expectation { "ok" } else { "bad" };
-            vec![
-                format!("<code>{}</code>", esc(&t.name)),
-                if t.expected_race {
-                    "races".into()
-                } else {
-                    "race-free".into()
-                },
-                if t.runs_suppressed > 0 {
-                    format!(
-                        "{}/{} ({} with a suppressed report)",
-                        t.runs_reporting, t.runs, t.runs_suppressed
-                    )
-                } else {
-                    format!("{}/{}", t.runs_reporting, t.runs)
-                },
-                t.distinct_reports.to_string(),
-                esc(&t.kinds.join(", ")),
-                format!("<span class=\"{class}\">{}</span>", esc(&verdict)),
-                esc(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / "))),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        "races",
-        &[
-            "target",
-            "expected",
-            "runs reporting",
-            "distinct reports",
-            "kinds",
-            "verdict",
-            "first report (stack tops) / error",
-        ],
-        &rows,
-    );
-    for t in rd.targets.iter().filter(|t| !t.raw_report.is_empty()) {
-        let _ = writeln!(
-            out,
-            "<details><summary>report text: <code>{}</code></summary><pre>{}</pre></details>",
-            esc(&t.name),
-            esc(&t.raw_report)
-        );
-    }
-    out.push_str("</section>\n");
 }

@@ -22,6 +22,7 @@ mod html_load;
 mod html_machine;
 mod html_parts;
 mod html_primitives;
+mod html_races;
 mod html_trends;
 pub mod load_schema;
 mod machine_schema;

@@ -130,40 +130,41 @@ fn race_detection(out: &mut String, run: &Results, h: &str) {
     let Some(rd) = &run.race_detection else {
         return;
     };
-    let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
     let _ = writeln!(
         out,
-        "{h}# Race detection\n\n{matched} of {} verdicts match expectation (ThreadSanitizer, lane {}, {} run(s) per target).\n",
-        rd.targets.len(),
+        "{h}# Race detection\n\n{} (ThreadSanitizer, lane {}, {} run(s) per target).\n",
+        md_escape(&rd.tally()),
         md_code(&rd.lane),
         rd.runs_per_target
     );
     let _ = writeln!(
         out,
-        "| target | expected | runs reporting | verdict | first report |\n|---|---|--:|---|---|"
+        "| target | expected | runs reporting | verdict | first report / why unverifiable |\n|---|---|--:|---|---|"
     );
+    // Mismatches first, then what the lane could not tell, then matches.
     let mut targets: Vec<_> = rd.targets.iter().collect();
-    targets.sort_by_key(|t| t.matches_expectation);
+    targets.sort_by_key(|t| (t.matches_expectation, t.is_unverifiable()));
     for t in targets {
         let verdict = t.verdict.replace('_', " ");
+        let verdict = if t.matches_expectation {
+            md_escape(&verdict)
+        } else if t.is_unverifiable() {
+            "unverifiable in this lane".to_string()
+        } else {
+            format!("**{}**", md_escape(&verdict.to_uppercase()))
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {}/{} | {} | {} |",
+            "| {} | {} | {}/{} | {verdict} | {} |",
             md_code(&t.name),
-            if t.expected_race {
-                "races"
-            } else {
-                "race-free"
-            },
+            md_escape(t.expected_label()),
             t.runs_reporting,
             t.runs,
-            if t.matches_expectation {
-                md_escape(&verdict)
-            } else {
-                format!("**{}**", md_escape(&verdict.to_uppercase()))
-            },
-            md_escape(&t.error.clone().unwrap_or_else(|| t.stack_tops.join(" / ")))
+            md_escape(&t.detail())
         );
+    }
+    if let Some(hint) = &rd.settle_hint {
+        let _ = writeln!(out, "\nUnverifiable in this lane: {}.", md_escape(hint));
     }
     out.push('\n');
 }

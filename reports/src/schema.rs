@@ -73,6 +73,9 @@ pub struct RaceDetection {
     /// Wall time of the whole detection, build included.
     pub elapsed_ms: u64,
     pub targets: Vec<RaceVerdict>,
+    /// When some verdicts are `unverifiable`: what that means in this lane and how to settle them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle_hint: Option<String>,
 }
 
 /// One variant's (or test's) race-detection outcome over its runs.
@@ -110,12 +113,63 @@ pub struct RaceVerdict {
     /// Runs whose reports were all unverifiable in this lane.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub runs_unverifiable: u32,
-    /// Why the verdict is `unverifiable`: the evidence, and the lane that would settle it.
+    /// Why the verdict is `unverifiable`: the evidence that the missing happens-before edge may be
+    /// synchronization this lane cannot see (how to settle it: `RaceDetection::settle_hint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// What each run used (schedule, seed) and what it found, in run order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub run_log: Vec<RaceRun>,
+}
+
+impl RaceVerdict {
+    /// Whether the lane could not tell: every report may be synchronization it cannot see. Neither a
+    /// match nor a mismatch; a better lane settles it (see `reason`).
+    pub fn is_unverifiable(&self) -> bool {
+        self.verdict == "unverifiable"
+    }
+
+    /// What the target was expected to produce, as the matrix and the reports say it.
+    pub fn expected_label(&self) -> &str {
+        match (&self.expected_kind, self.expected_race) {
+            (Some(kind), _) => kind,
+            (None, true) => "races",
+            (None, false) => "race-free",
+        }
+    }
+
+    /// What to read next to the verdict: the error, why the lane cannot tell, or the first
+    /// report's stack tops.
+    pub fn detail(&self) -> String {
+        match (&self.error, &self.reason) {
+            (Some(error), _) => error.clone(),
+            (None, Some(reason)) if self.is_unverifiable() => reason.clone(),
+            _ => self.stack_tops.join(" / "),
+        }
+    }
+}
+
+impl RaceDetection {
+    /// One sentence on how the verdicts came out, e.g. "40 of 47 verdicts match expectation;
+    /// 7 unverifiable in this lane (neither race nor clean)".
+    pub fn tally(&self) -> String {
+        let matched = self
+            .targets
+            .iter()
+            .filter(|t| t.matches_expectation)
+            .count();
+        let unverifiable = self.targets.iter().filter(|t| t.is_unverifiable()).count();
+        let mut s = format!(
+            "{matched} of {} verdicts match expectation",
+            self.targets.len()
+        );
+        if unverifiable > 0 {
+            s.push_str(&format!(
+                "; {unverifiable} unverifiable in this lane (neither race nor clean)"
+            ));
+        }
+        s
+    }
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -601,6 +601,7 @@ fn machine_b() -> Results {
         threads: 2,
         runs_per_target: 3,
         elapsed_ms: 61_000,
+        settle_hint: None,
         targets: vec![
             verdict("counter/racy", true, 3, "caught"),
             verdict("counter/atomic", false, 0, "clean"),

@@ -14,8 +14,9 @@
 
 use super::parse::{Report, creator_of, thread_of};
 
-/// Install hint for a lane that can settle an unverifiable report.
-pub const BETTER_LANE_HINT: &str = "settle it in a lane with an instrumented std: \
+/// What an unverifiable verdict means, and how to settle it: a lane that sees std's synchronization.
+pub const BETTER_LANE_HINT: &str = "std is not instrumented in this lane, so each of these reports \
+    may be a happens-before edge inside std rather than a race; settle them in a lane with an instrumented std: \
     `bash scripts/install-tsan-lane.sh` (Debian/Ubuntu, as root), or \
     `rustup component add rust-src --toolchain nightly`";
 
@@ -161,14 +162,6 @@ pub fn unseen_sync(report: &Report, project: &str) -> Option<String> {
         })
 }
 
-/// The verdict's reason for a target whose every report was unverifiable.
-pub fn reason(evidence: &str) -> String {
-    format!(
-        "in this lane std is not instrumented, and {evidence}: the report may be a missing \
-         happens-before edge rather than a race; {BETTER_LANE_HINT}"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +227,6 @@ mod tests {
         assert_eq!(std_lock_type("new<my::Mutex<u64>>"), None);
         assert_eq!(unseen_sync_code("/x/rayon-core-1.13.0/src/job.rs"), None);
         assert!(unseen_sync_code("/rustc/h/library/std/src/sys/sync/once/futex.rs").is_some());
-        assert!(reason("x").contains("scripts/install-tsan-lane.sh"));
+        assert!(BETTER_LANE_HINT.contains("scripts/install-tsan-lane.sh"));
     }
 }

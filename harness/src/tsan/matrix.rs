@@ -4,8 +4,6 @@ use comfy_table::Table;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use contend_reports::schema::{RaceDetection, RaceVerdict};
 
-use super::evidence::BETTER_LANE_HINT;
-
 /// The observed column: distinct reports, runs reporting, unverifiable and suppressed runs.
 fn observed(t: &RaceVerdict) -> String {
     let mut s = format!(
@@ -19,15 +17,6 @@ fn observed(t: &RaceVerdict) -> String {
         s.push_str(&format!(", {} suppressed", t.runs_suppressed));
     }
     s
-}
-
-/// What a target was expected to produce, as the matrix says it.
-pub fn expected(t: &RaceVerdict) -> String {
-    match (&t.expected_kind, t.expected_race) {
-        (Some(kind), _) => kind.clone(),
-        (None, true) => "races".into(),
-        (None, false) => "race-free".into(),
-    }
 }
 
 /// Counts of the verdicts over a set of targets, and the lane's precision and recall.
@@ -110,7 +99,7 @@ pub fn render(rd: &RaceDetection) -> String {
         };
         table.add_row(vec![
             t.name.clone(),
-            expected(t),
+            t.expected_label().to_string(),
             observed(t),
             t.kinds.join(", "),
             verdict,
@@ -120,27 +109,21 @@ pub fn render(rd: &RaceDetection) -> String {
         ]);
     }
     let mut out = format!("{table}\n");
-    let unverifiable: Vec<&RaceVerdict> = rd
-        .targets
-        .iter()
-        .filter(|t| t.verdict == "unverifiable")
-        .collect();
+    let unverifiable: Vec<&RaceVerdict> =
+        rd.targets.iter().filter(|t| t.is_unverifiable()).collect();
     if !unverifiable.is_empty() {
         out.push_str("unverifiable in this lane (neither race nor clean):\n");
         for t in &unverifiable {
             let why = t.reason.as_deref().unwrap_or_default();
-            let evidence = why
-                .split_once(", and ")
-                .and_then(|(_, rest)| rest.split_once(": the report"))
-                .map_or(why, |(e, _)| e);
-            out.push_str(&format!("  {}: {evidence}\n", t.name));
+            out.push_str(&format!("  {}: {why}\n", t.name));
         }
-        out.push_str(&format!("  {BETTER_LANE_HINT}\n"));
+        if let Some(hint) = &rd.settle_hint {
+            out.push_str(&format!("  {hint}\n"));
+        }
     }
-    let matched = rd.targets.iter().filter(|t| t.matches_expectation).count();
     out.push_str(&format!(
         "lane {} ({}); std {}instrumented; {} run(s) per target; {:.1} s\n\
-         what this lane cannot see: {}\n{}\n{matched} of {} verdicts match expectation\n",
+         what this lane cannot see: {}\n{}\n{}\n",
         rd.lane,
         rd.toolchain,
         if rd.std_instrumented { "" } else { "NOT " },
@@ -148,7 +131,7 @@ pub fn render(rd: &RaceDetection) -> String {
         rd.elapsed_ms as f64 / 1000.0,
         rd.blind_spots,
         Score::of(&rd.targets).line(),
-        rd.targets.len()
+        rd.tally()
     ));
     out
 }
@@ -202,6 +185,6 @@ mod tests {
             "0 report(s), 0/1 runs, 2 unverifiable, 1 suppressed"
         );
         v.expected_kind = Some("lock-order inversion".into());
-        assert_eq!(expected(&v), "lock-order inversion");
+        assert_eq!(v.expected_label(), "lock-order inversion");
     }
 }

@@ -223,9 +223,10 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let destination = Destination::choose(args.out.as_deref(), "tsan")?;
     OutputDir::prepare(&destination.dir)?;
     let examined = match &args.manifest_path {
-        Some(manifest) => tests_mode::examine(manifest, &toolchain, args)?,
-        None => workloads::examine(&toolchain, args)?,
-    };
+        Some(manifest) => tests_mode::examine(manifest, &toolchain, args),
+        None => workloads::examine(&toolchain, args),
+    }
+    .inspect_err(|_| destination.abandon_if_empty())?;
     let detection = RaceDetection {
         elapsed_ms: started.elapsed().as_millis() as u64,
         ..examined.detection
@@ -234,7 +235,7 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     for t in detection
         .targets
         .iter()
-        .filter(|t| !t.matches_expectation && t.verdict != "unverifiable")
+        .filter(|t| !t.matches_expectation && !t.is_unverifiable())
     {
         if !t.raw_report.is_empty() {
             eprintln!(
@@ -246,7 +247,7 @@ pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
     let all_settled = detection
         .targets
         .iter()
-        .all(|t| t.matches_expectation || t.verdict == "unverifiable");
+        .all(|t| t.matches_expectation || t.is_unverifiable());
     if let Some(path) = &args.sarif {
         let root = sarif::source_root(&examined.project);
         let text = sarif::render(
@@ -291,6 +292,10 @@ fn detection(
         threads,
         runs_per_target: runs,
         elapsed_ms: 0,
+        settle_hint: targets
+            .iter()
+            .any(RaceVerdict::is_unverifiable)
+            .then(|| evidence::BETTER_LANE_HINT.to_string()),
         targets,
     }
 }

@@ -80,11 +80,16 @@ pub fn repeat(
             break;
         }
         let schedule = Schedule::for_run(run, runs.base, &cpus);
-        eprintln!(
-            "tsan: {name} run {run}/{}{}",
-            runs.base,
-            if schedule.extra { " (extra)" } else { "" }
-        );
+        if schedule.extra {
+            eprintln!(
+                "tsan: {name} extra run {}/{} ({}: no verifiable report yet)",
+                run - runs.base,
+                runs.extra,
+                schedule.describe()
+            );
+        } else {
+            eprintln!("tsan: {name} run {run}/{}", runs.base);
+        }
         let dir = scratch.join(run.to_string());
         let mut cmd = command(&dir, &schedule);
         schedule.apply(&mut cmd);
