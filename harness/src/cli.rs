@@ -378,6 +378,32 @@ pub struct AbArgs {
     pub head_scale_throughput: Option<f64>,
 }
 
+/// `--tsan-options`: space-separated `name=value` flags, none of those contend's verdicts rely on.
+fn parse_tsan_flags(s: &str) -> Result<String, String> {
+    const OWN: &[&str] = &[
+        "exitcode",
+        "halt_on_error",
+        "suppressions",
+        "print_suppressions",
+    ];
+    for flag in s.split_whitespace() {
+        let name = flag.split_once('=').map(|(n, _)| n).unwrap_or_default();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(format!("{flag:?} is not a name=value flag"));
+        }
+        if OWN.contains(&name) {
+            return Err(format!(
+                "{name} is set by contend (its verdicts rely on it)"
+            ));
+        }
+    }
+    Ok(s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 /// `--head-scale-throughput`: a factor in (0, 10].
 fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -401,6 +427,10 @@ pub struct TsanArgs {
     /// caught yet), alternating one CPU and all CPUs so the threads interleave differently.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub extra_runs: u32,
+    /// More ThreadSanitizer runtime flags, appended to contend's own (a later flag wins), e.g.
+    /// "history_size=2" to measure what the longer default history buys. Recorded in the results.
+    #[arg(long, value_name = "FLAGS", value_parser = parse_tsan_flags)]
+    pub tsan_options: Option<String>,
     /// Also write the races found as SARIF 2.1.0 (one result per distinct race, both accesses'
     /// stacks as code flows), e.g. for GitHub code scanning.
     #[arg(long, value_name = "FILE")]

@@ -264,3 +264,22 @@ fn naive_locks_show_a_lock_order_inversion_without_deadlocking_and_ordered_locks
     );
     assert_eq!(target("deadlock/ordered-locks").verdict, "clean");
 }
+
+#[test]
+fn tsan_options_that_are_not_flags_or_that_contend_relies_on_are_exit_2() {
+    for (bad, says) in [
+        ("exitcode=1", "exitcode is set by contend"),
+        ("history_size", "not a name=value flag"),
+        ("suppressions=/tmp/x", "suppressions is set by contend"),
+    ] {
+        let out = Command::cargo_bin("contend")
+            .unwrap()
+            .args(["tsan", "--tsan-options", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{bad}: {stderr}");
+        assert!(!stderr.contains("building"), "{stderr}");
+    }
+}

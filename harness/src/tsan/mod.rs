@@ -81,10 +81,11 @@ fn choose_lane(forced: Option<Lane>) -> Result<Toolchain, UsageError> {
 }
 
 /// TSAN_OPTIONS for `toolchain`, writing its suppressions file under `dir`: the dependency rules in
-/// every lane, the std-internal rules in the crate-only lane, and `own` (a user crate's file) last.
-/// Returns the options and the rules.
+/// every lane, the std-internal rules in the crate-only lane, and `own` (a user crate's file) last;
+/// the user's `--tsan-options` come after contend's flags. Returns the options and the rules.
 fn tsan_options(
     toolchain: &Toolchain,
+    args: &TsanArgs,
     dir: &Path,
     own: Option<&Path>,
 ) -> anyhow::Result<(String, Vec<String>)> {
@@ -105,10 +106,12 @@ fn tsan_options(
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(str::to_string)
         .collect();
-    Ok((
-        format!("{TSAN_OPTIONS} suppressions={}", path.display()),
-        rules,
-    ))
+    let mut options = format!("{TSAN_OPTIONS} suppressions={}", path.display());
+    if let Some(extra) = &args.tsan_options {
+        options.push(' ');
+        options.push_str(extra);
+    }
+    Ok((options, rules))
 }
 
 /// Builds with `toolchain` and returns cargo's output; a failed build is a one-line usage error

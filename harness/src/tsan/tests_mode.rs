@@ -78,6 +78,7 @@ pub(super) fn examine(
     let own = crate_dir.join(OWN_SUPPRESSIONS);
     let (options, suppressions) = tsan_options(
         toolchain,
+        args,
         &target_dir,
         own.is_file().then_some(own.as_path()),
     )?;

@@ -119,7 +119,7 @@ pub(super) fn examine(toolchain: &Toolchain, args: &TsanArgs) -> anyhow::Result<
         .join(toolchain.lane.target())
         .join("release")
         .join("contend");
-    let (options, suppressions) = tsan_options(toolchain, &target_dir, None)?;
+    let (options, suppressions) = tsan_options(toolchain, args, &target_dir, None)?;
     let scratch = target_dir.join("runs");
     let root_text = root.display().to_string();
     let unseen = unseen_check(toolchain, &root);
