@@ -31,6 +31,7 @@ pub mod markdown;
 pub mod modes;
 pub mod primitives_relations;
 pub mod primitives_schema;
+mod race_schema;
 pub mod schema;
 pub mod stats;
 pub mod trend;
