@@ -84,9 +84,9 @@ pub fn run(mut cmd: Command, scratch: &Path, timeout: Duration) -> std::io::Resu
     let status = match rx.recv_timeout(timeout) {
         Ok(status) => Some(status?),
         Err(_) => {
-            // SAFETY: kill(2) with a pid we spawned and have not reaped yet (the waiter is still
-            // blocked in wait(), so the pid cannot have been reused); SIGKILL cannot be caught.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            // A pid we spawned and have not reaped yet (the waiter is still blocked in wait(), so
+            // the pid cannot have been reused).
+            crate::platform::kill(pid);
             let _ = rx.recv();
             None
         }

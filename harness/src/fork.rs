@@ -75,7 +75,7 @@ pub fn run_fork(
     cmd.arg("run").args(crate::forward::to_argv(&args));
     // Its own process group: the terminal's Ctrl-C reaches only the parent, which lets this fork
     // finish its sample (module `interrupt`) instead of seeing it die as if it had crashed.
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    crate::platform::own_process_group(&mut cmd);
     let end = match crate::child::run(cmd, scratch, timeout) {
         Ok(end) => end,
         Err(e) => return ForkResult::Rejected(format!("{}: cannot run: {e}", binary.display())),
@@ -204,6 +204,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // a shell script that kills itself with SIGABRT
     fn a_crashing_binary_is_broken_not_rejected() {
         let dir = std::env::temp_dir().join(format!("contend-fork-crash-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -42,7 +42,6 @@ pub fn set_child(pid: Option<u32>) {
 fn kill_child() {
     let pid = CHILD.load(Ordering::SeqCst);
     if pid != 0 {
-        // SAFETY: kill has no memory preconditions; a stale pid at worst gets a failed call.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        crate::platform::kill(pid);
     }
 }

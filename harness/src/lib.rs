@@ -24,6 +24,7 @@ pub mod overhead;
 pub mod pin;
 pub mod plan;
 pub mod plan_cmd;
+pub mod platform;
 pub mod primitives;
 pub mod proof;
 pub mod report_cmd;

@@ -22,7 +22,5 @@ pub fn pin_current(cpu: usize) -> bool {
 
 /// The CPU the calling thread runs on now, if the OS says.
 pub fn current_cpu() -> Option<usize> {
-    // SAFETY: sched_getcpu has no preconditions; it returns -1 on error.
-    let cpu = unsafe { libc::sched_getcpu() };
-    usize::try_from(cpu).ok()
+    crate::platform::current_cpu()
 }

@@ -1,6 +1,9 @@
 //! `contend ab` end to end with real child processes: every run option reaches both sides, a
 //! broken head fails the gate, and bad binaries or options are one-line usage errors.
 
+// Fake builds are shell scripts, and the faults are Unix signals.
+#![cfg(unix)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

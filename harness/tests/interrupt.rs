@@ -1,6 +1,9 @@
 //! Ctrl-C from the command line: the first SIGINT writes what was measured and exits 130, a
 //! second one exits at once; `ab` analyses and writes the pairs it has.
 
+// SIGINT is a Unix signal (Ctrl-C on Windows is a console event, not tested here).
+#![cfg(unix)]
+
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};

@@ -39,7 +39,6 @@ fn default_budget(quick: bool) -> Duration {
 
 /// An existing executable file, canonicalized; the error names the option.
 fn executable(path: &Path, option: &str) -> Result<PathBuf, UsageError> {
-    use std::os::unix::fs::PermissionsExt;
     let found = std::fs::canonicalize(path)
         .ok()
         .filter(|p| p.is_file())
@@ -49,8 +48,7 @@ fn executable(path: &Path, option: &str) -> Result<PathBuf, UsageError> {
                 path.display()
             ))
         })?;
-    let mode = std::fs::metadata(&found).map_or(0, |m| m.permissions().mode());
-    if mode & 0o111 == 0 {
+    if !crate::platform::is_executable(&found) {
         return Err(UsageError::new(format!(
             "{option} {}: not executable",
             path.display()

@@ -5,8 +5,12 @@
 //! fields of it (`PERF_ATTR_SIZE_VER1`, 72 bytes; the kernel accepts any published size) are
 //! declared here.
 
+// perf_event_open exists on Linux only: elsewhere `Counter::open` fails and its parts go unused.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
+
 use std::fs::File;
 use std::io::{self, Read};
+#[cfg(target_os = "linux")]
 use std::os::fd::FromRawFd;
 use std::sync::OnceLock;
 
@@ -66,36 +70,44 @@ pub struct Counter {
 impl Counter {
     /// Opens event `config` of `kind` for the calling thread, counting from now on.
     pub fn open(kind: u32, config: u64, scope: Scope) -> io::Result<Counter> {
-        let attr = Attr {
-            kind,
-            size: std::mem::size_of::<Attr>() as u32,
-            config,
-            read_format: FORMAT_TOTAL_TIME_ENABLED | FORMAT_TOTAL_TIME_RUNNING,
-            flags: match scope {
-                Scope::User => FLAG_EXCLUDE_KERNEL | FLAG_EXCLUDE_HV,
-                Scope::All => 0,
-            },
-            ..Attr::default()
-        };
-        // SAFETY: `attr` is a valid, initialised perf_event_attr prefix whose `size` field tells
-        // the kernel how many bytes to read; it outlives the call. pid 0 / cpu -1 = the calling
-        // thread on any CPU, group -1 = no group; the kernel returns a new fd or -1.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_perf_event_open,
-                &attr as *const Attr,
-                0 as libc::pid_t,
-                -1 as libc::c_int,
-                -1 as libc::c_int,
-                PERF_FLAG_FD_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
+        #[cfg(target_os = "linux")]
+        {
+            let attr = Attr {
+                kind,
+                size: std::mem::size_of::<Attr>() as u32,
+                config,
+                read_format: FORMAT_TOTAL_TIME_ENABLED | FORMAT_TOTAL_TIME_RUNNING,
+                flags: match scope {
+                    Scope::User => FLAG_EXCLUDE_KERNEL | FLAG_EXCLUDE_HV,
+                    Scope::All => 0,
+                },
+                ..Attr::default()
+            };
+            // SAFETY: `attr` is a valid, initialised perf_event_attr prefix whose `size` field tells
+            // the kernel how many bytes to read; it outlives the call. pid 0 / cpu -1 = the calling
+            // thread on any CPU, group -1 = no group; the kernel returns a new fd or -1.
+            let fd = unsafe {
+                libc::syscall(
+                    libc::SYS_perf_event_open,
+                    &attr as *const Attr,
+                    0 as libc::pid_t,
+                    -1 as libc::c_int,
+                    -1 as libc::c_int,
+                    PERF_FLAG_FD_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: the kernel just returned this fd to us and nothing else owns it.
+            let file = unsafe { File::from_raw_fd(fd as libc::c_int) };
+            Ok(Counter { file })
         }
-        // SAFETY: the kernel just returned this fd to us and nothing else owns it.
-        let file = unsafe { File::from_raw_fd(fd as libc::c_int) };
-        Ok(Counter { file })
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (kind, config, scope);
+            Err(io::Error::from(io::ErrorKind::Unsupported))
+        }
     }
 
     /// The count so far, scaled up by enabled/running time if the kernel multiplexed the event.

@@ -30,13 +30,7 @@ pub fn sum_steal(per_cpu: &BTreeMap<usize, u64>, cpus: Option<&[usize]>) -> u64 
 
 /// Nanoseconds per USER_HZ tick on this machine.
 pub fn tick_ns() -> u64 {
-    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        1_000_000_000 / hz as u64
-    } else {
-        10_000_000
-    }
+    crate::platform::clock_tick_ns()
 }
 
 /// One read of `/proc/stat` and when it was taken.

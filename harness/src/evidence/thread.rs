@@ -4,8 +4,6 @@
 //! `/proc/thread-self/sched` where perf is not permitted), hardware counters where available.
 
 use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
 
 use super::perf::{self, Counter, Scope};
 
@@ -120,17 +118,19 @@ impl ThreadCounters {
         let (voluntary, involuntary) = self
             .status
             .as_ref()
-            .and_then(|f| read_whole(f).ok())
+            .and_then(|f| crate::platform::read_from_start(f).ok())
             .and_then(|t| parse_status_switches(&t))
             .unwrap_or((0, 0));
         let runqueue_wait_ns = self
             .schedstat
             .as_ref()
-            .and_then(|f| read_whole(f).ok())
+            .and_then(|f| crate::platform::read_from_start(f).ok())
             .and_then(|t| parse_schedstat_wait(&t));
         let migrations = match (&self.migrations, &self.sched) {
             (Some(c), _) => c.read().ok(),
-            (None, Some(f)) => read_whole(f).ok().and_then(|t| parse_sched_migrations(&t)),
+            (None, Some(f)) => crate::platform::read_from_start(f)
+                .ok()
+                .and_then(|t| parse_sched_migrations(&t)),
             (None, None) => None,
         };
         let hardware = self.hardware.as_ref().and_then(|cs| {
@@ -159,24 +159,6 @@ fn open_hardware() -> Option<[Counter; 3]> {
         open(perf::HW_INSTRUCTIONS)?,
         open(perf::HW_CACHE_MISSES)?,
     ])
-}
-
-/// Reads a procfs file from the start (procfs regenerates the text on a read at offset 0).
-fn read_whole(f: &File) -> io::Result<String> {
-    let mut buf = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        let n = f.read_at(&mut buf[len..], len as u64)?;
-        if n == 0 {
-            break;
-        }
-        len += n;
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-    }
-    buf.truncate(len);
-    String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// `(voluntary, involuntary)` context switches from the text of `/proc/<pid>/task/<tid>/status`.

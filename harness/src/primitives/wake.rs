@@ -39,8 +39,7 @@ pub fn measure(cpus: [usize; 2]) -> Result<Vec<f64>, String> {
         Ok(())
     };
     let sleeper = |_: &std::thread::Thread| -> Result<Vec<f64>, String> {
-        // SAFETY: gettid has no preconditions and cannot fail.
-        sleeper_tid.store(unsafe { libc::gettid() }, Ordering::Release);
+        sleeper_tid.store(crate::platform::thread_id(), Ordering::Release);
         let mut latencies = Vec::with_capacity(ROUNDS as usize);
         for k in 1..=WARMUP + ROUNDS {
             parked.store(k, Ordering::Release);

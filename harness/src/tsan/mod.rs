@@ -208,6 +208,12 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 pub fn tsan(args: &TsanArgs, argv: Vec<String>) -> anyhow::Result<ExitCode> {
+    if !cfg!(target_os = "linux") {
+        return Err(UsageError::new(
+            "contend tsan runs on Linux only (its lanes build for x86_64-unknown-linux-gnu)",
+        )
+        .into());
+    }
     if args.runs == 0 || args.threads == 0 {
         return Err(UsageError::new("--runs and --threads must be at least 1").into());
     }

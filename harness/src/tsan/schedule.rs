@@ -4,6 +4,7 @@
 //! slices, not instruction by instruction) and all CPUs. Every run gets its own seed: `--seed` for
 //! the workloads, `CONTEND_TSAN_SEED` in a test's environment.
 
+#[cfg(target_os = "linux")]
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -51,6 +52,8 @@ impl Schedule {
     /// environment.
     pub fn apply(&self, cmd: &mut Command) {
         cmd.env(SEED_VAR, self.seed().to_string());
+        // CPU affinity is Linux's (elsewhere `allowed_cpus` is empty, so no run asks for one CPU).
+        #[cfg(target_os = "linux")]
         if let Some(cpu) = self.cpu {
             // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it.
             let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -73,18 +76,25 @@ impl Schedule {
 
 /// The CPUs this process may run on (its affinity mask), lowest first.
 pub fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: cpu_set_t is plain data, filled by the kernel.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid cpu_set_t of the size passed.
-    let ok =
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
-    if ok != 0 {
-        return Vec::new();
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: cpu_set_t is plain data, filled by the kernel.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid cpu_set_t of the size passed.
+        let ok =
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        if ok != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            // SAFETY: `c` < CPU_SETSIZE, inside the set.
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
     }
-    (0..libc::CPU_SETSIZE as usize)
-        // SAFETY: `c` < CPU_SETSIZE, inside the set.
-        .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
-        .collect()
+    #[cfg(not(target_os = "linux"))]
+    {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
