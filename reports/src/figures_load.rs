@@ -47,6 +47,8 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
             let points = w
                 .points
                 .iter()
+                // A point without messages has no latency to draw.
+                .filter(|p| p.messages > 0)
                 .map(|p| {
                     let x = match (relative, p.fraction) {
                         (true, Some(f)) => f * 100.0,

@@ -20,7 +20,15 @@ pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
                         Some(f) => format!("#{} ({})", format::si(p.offered_per_s), format::pct(f)),
                         None => format!("#{}", format::si(p.offered_per_s)),
                     };
-                    let ns = |v: u64| format!("#{}", format::ns(v as f64));
+                    // A point that carried no message (its producer starved for the whole point)
+                    // has no latency to show, not a latency of 0.
+                    let ns = |v: u64| {
+                        if p.messages == 0 {
+                            "–".to_string()
+                        } else {
+                            format!("#{}", format::ns(v as f64))
+                        }
+                    };
                     vec![
                         format!("<code>{}@{}</code>", esc(&c.variant), c.threads),
                         format!("#{}", w.fork),
