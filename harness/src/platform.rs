@@ -112,3 +112,15 @@ pub fn read_from_start(file: &std::fs::File) -> std::io::Result<String> {
         Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
     }
 }
+
+/// Lets a closed stdout end the process quietly, as for other command-line tools
+/// (`contend list | head -1`): Rust ignores SIGPIPE, which turns every later `println!` into a
+/// panic; the default action ends the process instead. contend never writes to a child's stdin,
+/// so no pipe of its own can raise it. Unix only (Windows has no SIGPIPE).
+pub fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -72,6 +72,32 @@ fn completions_generate_for_every_shell() {
 }
 
 #[test]
+#[cfg(unix)]
+fn a_closed_stdout_ends_contend_quietly_not_with_a_panic() {
+    // `contend completions bash | head -0`: the reader is gone; contend must not panic on its
+    // write (it ends by SIGPIPE, like other command-line tools).
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("contend"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before contend (still starting up) writes anything: its first write meets a closed
+    // pipe. (Reading a line first would not do: the whole script fits in the pipe's buffer.)
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+        "{:?}",
+        out.status
+    );
+}
+
+#[test]
 fn a_mistyped_option_gets_clap_s_suggestion_on_one_line_and_exit_2() {
     let out = contend().args(["--sample", "5"]).assert().code(2);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
