@@ -10,11 +10,18 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 /// mask) prints one warning per process on stderr and returns `false`: the thread runs unpinned
 /// and its timings are the OS's placement, not the plan's.
 pub fn pin_current(cpu: usize) -> bool {
-    let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: cpu });
+    let pinned = crate::platform::CAN_PIN
+        && core_affinity::set_for_current(core_affinity::CoreId { id: cpu });
     if !pinned && !WARNED.swap(true, Ordering::Relaxed) {
+        let why = if crate::platform::CAN_PIN {
+            format!("could not pin a thread to CPU {cpu}")
+        } else {
+            "this OS cannot bind threads to CPUs (affinity is only a hint), so nothing is pinned"
+                .to_string()
+        };
         eprintln!(
-            "warning: could not pin a thread to CPU {cpu}: threads run where the OS puts them \
-             (placement is not what the plan says)"
+            "warning: {why}: threads run where the OS puts them (placement is not what the plan \
+             says)"
         );
     }
     pinned

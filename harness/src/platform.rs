@@ -6,6 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
+/// Whether the OS can bind a thread to one CPU. macOS takes thread affinity only as a scheduling
+/// hint, so a "pin" there would claim a placement that does not hold: contend does not pin there.
+pub const CAN_PIN: bool = !cfg!(target_os = "macos");
+
 /// The CPU the calling thread runs on now, if the OS says (Linux only).
 pub fn current_cpu() -> Option<usize> {
     #[cfg(target_os = "linux")]
