@@ -253,12 +253,12 @@ pub struct RunArgs {
     /// Skip measuring the harness's own overhead at the start of the run.
     #[arg(long)]
     pub no_overhead: bool,
-    /// Queue modes: `throughput` (saturated samples, one message in N timed, and the crate's
-    /// bare loop beside them), `latency` (open-loop latency at offered rates; the queue family
-    /// only), or `both`. Other families have one mode and ignore it.
+    /// Queue and pool modes: `throughput` (saturated samples; queues time one message in N and
+    /// run the crate's bare loop beside them), `latency` (open-loop latency at offered rates; the
+    /// queue and pool families only), or `both`. Other families have one mode and ignore it.
     #[arg(long, value_enum, default_value_t = Mode::Both)]
     pub mode: Mode,
-    /// Latency mode: offered rates in messages/s over all producers, e.g. `100k,1M,2.5M`
+    /// Latency mode: offered rates in messages (or tasks)/s over all producers, e.g. `100k,1M,2.5M`
     /// [default: 10,50,80,90,95,100,110% of the case's measured saturation throughput].
     #[arg(long, value_delimiter = ',', value_parser = parse_rate, value_name = "RATES")]
     pub rate: Vec<f64>,

@@ -132,7 +132,7 @@ fn load_plan(
             && named
         {
             return Err(UsageError::new(format!(
-                "--mode latency: {} has no latency mode (the queue family has one)",
+                "--mode latency: {} has no latency mode (the queue and pool families have one)",
                 v.name
             )));
         }

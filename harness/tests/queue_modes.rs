@@ -1,5 +1,5 @@
-//! The queue family's modes from the command line: the latency sweep's points, explicit rates,
-//! the bare reference in throughput mode, and bad input.
+//! The message-passing modes from the command line: the queue's and the pools' latency sweeps,
+//! explicit rates, the bare reference in throughput mode, and bad input.
 
 mod common;
 
@@ -8,13 +8,18 @@ use contend_reports::schema::{Results, Validation, read_results};
 
 /// A short queue run at 2 threads with `extra` options; its results.
 fn queue_run(extra: &[&str]) -> Results {
+    family_run("queue", extra)
+}
+
+/// A short run of `family` at 2 threads with `extra` options; its results.
+fn family_run(family: &str, extra: &[&str]) -> Results {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     contend()
         .args([
             "run",
             "--workloads",
-            "queue",
+            family,
             "--threads",
             "2",
             "--samples",
@@ -123,15 +128,49 @@ fn bad_modes_and_rates_are_one_line_exit_2_and_write_nothing() {
         &["--rate", "1e20"],
         &["--rate", "10k,"],
         &["--mode", "latency", "--workloads", "counter"],
-        &[
-            "--mode",
-            "latency",
-            "--workloads",
-            "queue,pool/shared-queue",
-        ],
+        &["--mode", "latency", "--workloads", "queue,counter/actor"],
         &["--mode", "throughput", "--rate", "1000"],
     ];
     for args in cases {
         assert_run_refuses(args);
+    }
+}
+
+#[test]
+fn the_pools_latency_mode_sweeps_offered_load_with_every_task_timed() {
+    let run = family_run("pool", &["--mode", "latency"]);
+    let correct: Vec<_> = run
+        .cases
+        .iter()
+        .filter(|c| c.variant != "pool/racy-completion")
+        .collect();
+    assert_eq!(correct.len(), 3, "the three correct pools");
+    for c in correct {
+        assert!(
+            matches!(c.validation, Validation::Passed { .. }),
+            "{}: {:?}",
+            c.variant,
+            c.validation
+        );
+        let [sweep] = c.load_sweeps.as_slice() else {
+            panic!("{}: one sweep, got {}", c.variant, c.load_sweeps.len())
+        };
+        let fractions: Vec<f64> = sweep.points.iter().filter_map(|p| p.fraction).collect();
+        assert_eq!(
+            fractions,
+            [0.1, 0.5, 0.8, 0.9, 0.95, 1.0, 1.1],
+            "{}",
+            c.variant
+        );
+        for p in &sweep.points {
+            assert_eq!(p.latency.count, p.messages, "{}: {p:?}", c.variant);
+            assert!(
+                p.achieved_per_s <= p.offered_per_s * 1.1,
+                "{}: ahead of schedule: {p:?}",
+                c.variant
+            );
+        }
+        let carried = sweep.points.iter().filter(|p| p.messages > 0).count();
+        assert!(carried >= 5, "{}: {:?}", c.variant, sweep.points);
     }
 }

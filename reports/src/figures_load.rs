@@ -8,6 +8,41 @@ use crate::format;
 use crate::schema::{Case, LoadSweep, Results};
 
 /// The sweep a chart shows for `case`: the first process's (one per fork; see the notes).
+/// How a family's open-loop sweep is told: what is sent, by whom, and what holds it back.
+pub(crate) struct OpenLoopTerms {
+    /// What is sent, plural ("messages", "tasks").
+    pub items: &'static str,
+    /// The short unit for table heads ("msg", "tasks").
+    pub unit: &'static str,
+    /// Who sends on the schedule ("producers", "the submitter").
+    pub senders: &'static str,
+    /// What holds a sender back ("a full queue", "a full in-flight window").
+    pub held_back_by: &'static str,
+    /// Where latency ends ("its receipt", "its completion").
+    pub until: &'static str,
+}
+
+impl OpenLoopTerms {
+    pub(crate) fn of(family: &str) -> OpenLoopTerms {
+        match family {
+            "pool" => OpenLoopTerms {
+                items: "tasks",
+                unit: "tasks",
+                senders: "the submitter",
+                held_back_by: "a full in-flight window",
+                until: "its completion",
+            },
+            _ => OpenLoopTerms {
+                items: "messages",
+                unit: "msg",
+                senders: "producers",
+                held_back_by: "a full queue",
+                until: "its receipt",
+            },
+        }
+    }
+}
+
 fn shown_sweep(case: &Case) -> Option<&LoadSweep> {
     case.load_sweeps.first()
 }
@@ -16,6 +51,7 @@ fn shown_sweep(case: &Case) -> Option<&LoadSweep> {
 /// Offered load is a percentage of each case's own saturation throughput when every point was
 /// given as a fraction (the default), else the offered rate in messages/s (`--rate`).
 pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
+    let terms = OpenLoopTerms::of(family);
     let series = analysis::series(run, family);
     let colours = Colours::new(&series);
     let swept: Vec<(&analysis::Series<'_>, &Case, &LoadSweep)> = series
@@ -96,7 +132,7 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
             (lo.min(v), hi.max(v))
         });
         Axis {
-            label: "offered load, messages/s (log scale)".into(),
+            label: format!("offered load, {}/s (log scale)", terms.items),
             scale: Scale::Log,
             min: min / 1.5,
             max: max * 1.5,
@@ -114,17 +150,16 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
     };
     let title = format!("{family}: p99 latency vs offered load (open loop)");
     let svg = charts::render(&LineChart { title, x, y, lines });
-    let mut notes = vec![
-        "open loop: producers send on a schedule and latency counts from each message's intended \
-         send time, so a producer held back by a full queue charges the wait to its messages"
-            .to_string(),
-    ];
+    let mut notes = vec![format!(
+        "open loop: {} send on a schedule and latency counts from each item's intended send \
+         time, so a sender held back by {} charges the wait to the {} it owes",
+        terms.senders, terms.held_back_by, terms.items
+    )];
     if relative {
-        notes.push(
-            "past 100% the offered rate exceeds what the queue can take: latency then grows with \
-             the window (the knee)"
-                .into(),
-        );
+        notes.push(format!(
+            "past 100% the offered rate exceeds what the {family} can take: latency then grows \
+             with the window (the knee)"
+        ));
     }
     if swept.iter().any(|(_, c, _)| c.load_sweeps.len() > 1) {
         notes.push("cases measured in several processes show the first process's sweep".into());

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::figures_load::OpenLoopTerms;
 use crate::format::{self, html as esc};
 use crate::html_parts::table;
 use crate::schema::Results;
@@ -47,6 +48,9 @@ pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
     if rows.is_empty() {
         return;
     }
+    let terms = OpenLoopTerms::of(family);
+    let offered_head = format!("offered, {}/s (of saturation)", terms.unit);
+    let achieved_head = format!("achieved, {}/s", terms.unit);
     let _ = writeln!(out, "<h3>Latency under offered load (open loop)</h3>");
     table(
         out,
@@ -54,8 +58,8 @@ pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
         &[
             "case",
             "fork",
-            "offered, msg/s (of saturation)",
-            "achieved, msg/s",
+            &offered_head,
+            &achieved_head,
             "p50",
             "p90",
             "p99",
@@ -64,14 +68,20 @@ pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
         ],
         &rows,
     );
-    out.push_str(
-        "<p class=\"note\">Offered: the rate producers were scheduled to send at (all producers together), \
-         given as a share of the case's saturation throughput (the median of its saturated samples in the \
-         same process) unless set with <code>--rate</code>. Achieved: messages received per second of the \
-         point's window, every one proven delivered exactly once. p50 … max: latency from each message's \
-         <em>intended</em> send time to its receipt (coordinated omission corrected: a producer that falls \
-         behind its schedule charges the delay to the messages it owes). Each point is one window of a \
-         quarter of a sample's length (at least 10 ms).</p>\n",
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Offered: the rate {senders} were scheduled to send at (in all), given as a \
+         share of the case's saturation throughput (the median of its saturated samples in the same \
+         process) unless set with <code>--rate</code>. Achieved: {items} completed per second of the \
+         point's window, every one proven delivered exactly once. p50 … max: latency from each \
+         item's <em>intended</em> send time to {until} (coordinated omission corrected: a sender \
+         that falls behind its schedule, e.g. held back by {held}, charges the delay to the {items} \
+         it owes); a point whose window carried none shows dashes. Each point is one window of a \
+         quarter of a sample's length (at least 10 ms).</p>",
+        senders = terms.senders,
+        items = terms.items,
+        until = terms.until,
+        held = terms.held_back_by,
     );
 }
 

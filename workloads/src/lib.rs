@@ -9,6 +9,7 @@ pub mod counter;
 pub mod ctx;
 pub mod deadlock;
 pub mod matmul;
+pub mod open_loop;
 pub mod params;
 pub mod pool;
 pub mod proof;

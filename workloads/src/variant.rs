@@ -33,9 +33,9 @@ impl Family {
         }
     }
 
-    /// Whether the family has an open-loop latency mode (`--mode latency`): the queue family.
+    /// Whether the family has an open-loop latency mode (`--mode latency`): queues and pools.
     pub fn has_latency_mode(self) -> bool {
-        matches!(self, Family::Queue)
+        matches!(self, Family::Queue | Family::Pool)
     }
 
     /// What one unit of throughput is.
@@ -68,7 +68,9 @@ impl Family {
             Family::Pool => {
                 "submit-to-complete per task (worker's clock read when the task's work is done minus the \
                  submitter's stamp); closed loop: one submitter thread keeps at most --in-flight (default 4 per \
-                 worker) tasks submitted and not completed, so latency includes queueing behind that window"
+                 worker) tasks submitted and not completed, so latency includes queueing behind that window. \
+                 Latency under load is the latency mode's sweep: open loop at offered rates, counted from \
+                 each task's due time to its completion"
             }
             Family::Matmul => {
                 "compute time per tile of C (a work unit: rows x columns sized from the thread count, \

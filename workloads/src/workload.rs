@@ -74,8 +74,9 @@ pub trait Workload: Send + Sync {
     /// Proves the sample's result; `tallies[i]` is thread `i`'s tally.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck;
 
-    /// Sets how the next samples drive the variant; false when the variant has no such mode
-    /// (only the queue family has one, and offered load needs a producer and a consumer).
+    /// Sets how the next samples drive the variant; false when the variant has no such mode.
+    /// Queues have all three (offered load and the bare reference need a producer and a
+    /// consumer); pools have offered load only (their submitter already stamps every task).
     fn set_load(&self, _load: Load) -> bool {
         false
     }

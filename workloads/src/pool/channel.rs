@@ -1,14 +1,17 @@
 //! `pool/channel-workers`: the Go pattern: a jobs channel fanned out to workers, a results
 //! channel fanned in to a collector (the submitter helper).
 
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 
+use super::driver::{offered_rate, set_offered};
 use super::{Task, execute};
+use crate::open_loop::OpenLoop;
 use crate::proof::{check_delivery, mix64};
 use crate::spin::Think;
-use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// The collector re-checks the window at least this often while waiting for results.
 const POLL: Duration = Duration::from_millis(10);
@@ -41,6 +44,8 @@ pub struct ChannelWorkers {
     window: u64,
     task_work: u32,
     pub(crate) think: Think,
+    /// The latency mode's offered rate, tasks/s (`f64` bits); 0 = closed loop.
+    offered_per_s: AtomicU64,
 }
 
 impl ChannelWorkers {
@@ -57,16 +62,20 @@ impl ChannelWorkers {
             window: window as u64,
             task_work: p.task_work,
             think: Think::new(p.think_work),
+            offered_per_s: AtomicU64::new(0),
         }
     }
 
     /// Submits task `id`, stamped with the shared clock.
     #[inline]
     pub fn submit(&self, ctx: &WorkerCtx, id: u64) {
-        let job = Job::Run(Task {
-            id,
-            submit_ns: ctx.now_ns(),
-        });
+        self.submit_stamped(id, ctx.now_ns());
+    }
+
+    /// Submits task `id` stamped `submit_ns` (its due time in the latency mode).
+    #[inline]
+    fn submit_stamped(&self, id: u64, submit_ns: u64) {
+        let job = Job::Run(Task { id, submit_ns });
         self.jobs_tx
             .send(job)
             .unwrap_or_else(|_| unreachable!("self holds the receiver"));
@@ -98,6 +107,9 @@ impl ChannelWorkers {
         self.results_rx.try_recv().ok()
     }
 
+    /// Submits (closed loop: whenever the window has room; latency mode: each task at its due
+    /// time on an open-loop schedule, stamped with it, a full window charging its wait to the
+    /// task's latency), collects, and at the close drains.
     fn collector(&self, ctx: &WorkerCtx) -> WorkerTally {
         let (mut submitted, mut collected, mut expected_sum, mut collected_sum) =
             (0u64, 0u64, 0u64, 0u64);
@@ -105,12 +117,20 @@ impl ChannelWorkers {
             collected_sum = collected_sum.wrapping_add(d.result);
             *collected += 1;
         };
+        let schedule = offered_rate(&self.offered_per_s).map(|r| OpenLoop::start(ctx, r));
         while ctx.running() {
+            let due = match &schedule {
+                Some(s) => match s.wait_for(ctx, submitted) {
+                    Some(due) => Some(due),
+                    None => break,
+                },
+                None => None,
+            };
             while let Some(d) = self.try_collect() {
                 take(d, &mut collected);
             }
             if submitted - collected < self.window {
-                self.submit(ctx, submitted);
+                self.submit_stamped(submitted, due.unwrap_or_else(|| ctx.now_ns()));
                 expected_sum = expected_sum.wrapping_add(mix64(submitted));
                 submitted += 1;
                 if submitted % 64 == 0 {
@@ -166,5 +186,9 @@ impl Workload for ChannelWorkers {
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_delivery(tallies, "tasks")
+    }
+
+    fn set_load(&self, load: Load) -> bool {
+        set_offered(&self.offered_per_s, load)
     }
 }

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_utils::{Backoff, CachePadded};
 
 use super::{Task, execute};
+use crate::open_loop::OpenLoop;
 use crate::proof::{check_delivery, mix64};
 use crate::spin::Think;
-use crate::{Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Where workers get tasks: the part of a pool that differs between variants.
 pub trait TaskSource: Send + Sync + 'static {
@@ -85,6 +86,9 @@ pub struct Pool<S: TaskSource, T: Tracker> {
     window: u64,
     task_work: u32,
     pub(crate) think: Think,
+    /// The latency mode's offered rate, tasks/s (`f64` bits); 0 = closed loop (see
+    /// [`offered_rate`]).
+    offered_per_s: AtomicU64,
 }
 
 impl<S: TaskSource, T: Tracker> Pool<S, T> {
@@ -95,16 +99,20 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
             window: p.pool_window(threads) as u64,
             task_work: p.task_work,
             think: Think::new(p.think_work),
+            offered_per_s: AtomicU64::new(0),
         }
     }
 
     /// Submits task `id`, stamped with the shared clock.
     #[inline]
     pub fn submit(&self, ctx: &WorkerCtx, id: u64) {
-        self.source.push(Task {
-            id,
-            submit_ns: ctx.now_ns(),
-        });
+        self.submit_stamped(id, ctx.now_ns());
+    }
+
+    /// Submits task `id` stamped `submit_ns` (its due time in the latency mode).
+    #[inline]
+    fn submit_stamped(&self, id: u64, submit_ns: u64) {
+        self.source.push(Task { id, submit_ns });
     }
 
     /// Worker `worker`'s handle on the pool (hold it while calling [`Pool::work_one`]).
@@ -129,10 +137,21 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         Some(result)
     }
 
+    /// Closed loop: submits whenever the window has room. Latency mode (an offered rate): task
+    /// `n` is due at its time on an open-loop schedule and stamped with it; a full window holds
+    /// it back, and the wait is charged to its latency.
     fn submitter(&self, ctx: &WorkerCtx) -> WorkerTally {
         let (mut submitted, mut completed, mut sum) = (0u64, 0u64, 0u64);
+        let schedule = offered_rate(&self.offered_per_s).map(|r| OpenLoop::start(ctx, r));
         let backoff = Backoff::new();
         while ctx.running() {
+            let stamp = match &schedule {
+                Some(s) => match s.wait_for(ctx, submitted) {
+                    Some(due) => due,
+                    None => break,
+                },
+                None => 0,
+            };
             if submitted.saturating_sub(completed) >= self.window {
                 completed = self.tracker.completed();
                 if submitted.saturating_sub(completed) >= self.window {
@@ -141,7 +160,10 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
                 }
                 backoff.reset();
             }
-            self.submit(ctx, submitted);
+            match schedule {
+                Some(_) => self.submit_stamped(submitted, stamp),
+                None => self.submit(ctx, submitted),
+            }
             sum = sum.wrapping_add(mix64(submitted));
             submitted += 1;
             if submitted % 64 == 0 {
@@ -182,6 +204,10 @@ impl<S: TaskSource, T: Tracker> Workload for Pool<S, T> {
         self.tracker.reset();
     }
 
+    fn set_load(&self, load: Load) -> bool {
+        set_offered(&self.offered_per_s, load)
+    }
+
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
         if ctx.is_helper() {
             self.submitter(ctx)
@@ -215,6 +241,28 @@ impl<S: TaskSource, T: Tracker> Workload for Pool<S, T> {
         SampleCheck {
             ops: check.ops,
             outcome,
+        }
+    }
+}
+
+/// The offered rate stored in `cell`, if the latency mode is on.
+pub(crate) fn offered_rate(cell: &AtomicU64) -> Option<f64> {
+    let per_s = f64::from_bits(cell.load(Ordering::Relaxed));
+    (per_s > 0.0).then_some(per_s)
+}
+
+/// A pool's answer to [`Workload::set_load`]: an offered rate turns the latency mode on; anything
+/// else turns it off and returns false (pools have no sampled-stamp or bare mode: every task is
+/// stamped, and the submitter is part of what a pool is).
+pub(crate) fn set_offered(cell: &AtomicU64, load: Load) -> bool {
+    match load {
+        Load::Offered { per_s } if per_s.is_finite() && per_s > 0.0 => {
+            cell.store(per_s.to_bits(), Ordering::Relaxed);
+            true
+        }
+        _ => {
+            cell.store(0, Ordering::Relaxed);
+            false
         }
     }
 }

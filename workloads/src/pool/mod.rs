@@ -3,6 +3,8 @@
 
 mod channel;
 mod driver;
+#[cfg(test)]
+mod load_tests;
 mod racy;
 mod sources;
 

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU8;
 
 use super::Msg;
 use super::channels::Channel;
+use crate::open_loop::OpenLoop;
 use crate::proof::check_delivery;
 use crate::spin::Think;
 use crate::{Load, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
@@ -164,17 +165,9 @@ impl<C: Channel> Queue<C> {
     /// stamps the due time.
     fn send_offered(&self, ctx: &WorkerCtx, p: usize) -> u64 {
         let per_s = f64::from_bits(self.offered_per_s.load(Ordering::Relaxed));
-        let interval_ns = self.producers as f64 * 1e9 / per_s;
-        let start = ctx.now_ns();
+        let schedule = OpenLoop::start(ctx, per_s / self.producers as f64);
         let mut seq = 0u64;
-        'window: while ctx.running() {
-            let due = start + (seq as f64 * interval_ns) as u64;
-            while ctx.now_ns() < due {
-                if !ctx.running() {
-                    break 'window;
-                }
-                std::hint::spin_loop();
-            }
+        while let Some(due) = schedule.wait_for(ctx, seq) {
             self.think.op();
             self.produce(p, seq, due);
             seq += 1;
