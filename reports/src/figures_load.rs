@@ -14,8 +14,8 @@ pub(crate) struct OpenLoopTerms {
     pub items: &'static str,
     /// The short unit for table heads ("msg", "tasks").
     pub unit: &'static str,
-    /// Who sends on the schedule ("producers", "the submitter").
-    pub senders: &'static str,
+    /// Who sends on the schedule, with the verb ("producers send", "the submitter sends").
+    pub senders_send: &'static str,
     /// What holds a sender back ("a full queue", "a full in-flight window").
     pub held_back_by: &'static str,
     /// Where latency ends ("its receipt", "its completion").
@@ -28,14 +28,14 @@ impl OpenLoopTerms {
             "pool" => OpenLoopTerms {
                 items: "tasks",
                 unit: "tasks",
-                senders: "the submitter",
+                senders_send: "the submitter sends",
                 held_back_by: "a full in-flight window",
                 until: "its completion",
             },
             _ => OpenLoopTerms {
                 items: "messages",
                 unit: "msg",
-                senders: "producers",
+                senders_send: "producers send",
                 held_back_by: "a full queue",
                 until: "its receipt",
             },
@@ -47,20 +47,22 @@ fn shown_sweep(case: &Case) -> Option<&LoadSweep> {
     case.load_sweeps.first()
 }
 
-/// p99 latency vs offered load for every case of `family` that has a sweep; None when none has.
-/// Offered load is a percentage of each case's own saturation throughput when every point was
-/// given as a fraction (the default), else the offered rate in messages/s (`--rate`).
+/// p99 latency vs offered load of `family`: one line per variant, its case with the most threads
+/// that has a sweep (the table has every case); None when none has. Offered load is a percentage
+/// of each case's own saturation throughput when every point was given as a fraction (the
+/// default), else the offered rate in items/s (`--rate`).
 pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
     let terms = OpenLoopTerms::of(family);
     let series = analysis::series(run, family);
     let colours = Colours::new(&series);
     let swept: Vec<(&analysis::Series<'_>, &Case, &LoadSweep)> = series
         .iter()
-        .flat_map(|s| {
+        .filter_map(|s| {
             run.cases
                 .iter()
-                .filter(move |c| c.variant == s.variant && c.placement == s.placement)
-                .filter_map(move |c| shown_sweep(c).map(|w| (s, c, w)))
+                .filter(|c| c.variant == s.variant && c.placement == s.placement)
+                .filter_map(|c| shown_sweep(c).map(|w| (s, c, w)))
+                .max_by_key(|(_, c, _)| c.threads)
         })
         .collect();
     if swept.is_empty() {
@@ -148,12 +150,20 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
         ticks: charts::log_ticks(ymin, ymax),
         format: format::ns_tick,
     };
-    let title = format!("{family}: p99 latency vs offered load (open loop)");
+    let title = if several_threads {
+        format!("{family}: p99 latency vs offered load (open loop)")
+    } else {
+        format!(
+            "{family}: p99 latency vs offered load at {} threads (open loop)",
+            swept[0].1.threads
+        )
+    };
     let svg = charts::render(&LineChart { title, x, y, lines });
     let mut notes = vec![format!(
-        "open loop: {} send on a schedule and latency counts from each item's intended send \
-         time, so a sender held back by {} charges the wait to the {} it owes",
-        terms.senders, terms.held_back_by, terms.items
+        "open loop: {} on a schedule and latency counts from each item's intended send time, so \
+         a sender held back by {} charges the wait to the {} it owes; each variant at its most \
+         threads (the table below has every case)",
+        terms.senders_send, terms.held_back_by, terms.items
     )];
     if relative {
         notes.push(format!(

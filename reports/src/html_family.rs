@@ -79,7 +79,7 @@ fn definition(kind: &str) -> Option<&'static str> {
             "Latency percentiles at the highest thread count: the latency below which that \
              share of the recorded ones falls (percentile on a 1/(1-p) axis)"
         }
-        "load" => "p99 latency from each message's intended send time, one window per offered rate",
+        "load" => "p99 latency from each item's intended send time, one window per offered rate",
         "comparison" => {
             "Throughput vs threads on every machine: colour = variant, dash and marker = machine"
         }

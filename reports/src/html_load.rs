@@ -70,15 +70,15 @@ pub(crate) fn load_table(out: &mut String, run: &Results, family: &str) {
     );
     let _ = writeln!(
         out,
-        "<p class=\"note\">Offered: the rate {senders} were scheduled to send at (in all), given as a \
-         share of the case's saturation throughput (the median of its saturated samples in the same \
+        "<p class=\"note\">Offered: the scheduled send rate ({senders_send} on a schedule; all senders \
+         together), given as a share of the case's saturation throughput (the median of its saturated samples in the same \
          process) unless set with <code>--rate</code>. Achieved: {items} completed per second of the \
          point's window, every one proven delivered exactly once. p50 … max: latency from each \
          item's <em>intended</em> send time to {until} (coordinated omission corrected: a sender \
          that falls behind its schedule, e.g. held back by {held}, charges the delay to the {items} \
          it owes); a point whose window carried none shows dashes. Each point is one window of a \
          quarter of a sample's length (at least 10 ms).</p>",
-        senders = terms.senders,
+        senders_send = terms.senders_send,
         items = terms.items,
         until = terms.until,
         held = terms.held_back_by,
