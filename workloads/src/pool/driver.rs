@@ -145,12 +145,12 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
         let schedule = offered_rate(&self.offered_per_s).map(|r| OpenLoop::start(ctx, r));
         let backoff = Backoff::new();
         while ctx.running() {
-            let stamp = match &schedule {
+            let due = match &schedule {
                 Some(s) => match s.wait_for(ctx, submitted) {
-                    Some(due) => due,
+                    Some(due) => Some(due),
                     None => break,
                 },
-                None => 0,
+                None => None,
             };
             if submitted.saturating_sub(completed) >= self.window {
                 completed = self.tracker.completed();
@@ -160,10 +160,7 @@ impl<S: TaskSource, T: Tracker> Pool<S, T> {
                 }
                 backoff.reset();
             }
-            match schedule {
-                Some(_) => self.submit_stamped(submitted, stamp),
-                None => self.submit(ctx, submitted),
-            }
+            self.submit_stamped(submitted, due.unwrap_or_else(|| ctx.now_ns()));
             sum = sum.wrapping_add(mix64(submitted));
             submitted += 1;
             if submitted % 64 == 0 {
