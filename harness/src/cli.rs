@@ -181,7 +181,7 @@ pub struct RunArgs {
     /// Length of the untimed warm-up sample per case, e.g. 200ms [default: 100ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub warmup: Option<Duration>,
-    /// Length of each timed sample, e.g. 150ms [default: 140ms, --quick: 50ms].
+    /// Length of each timed sample, e.g. 150ms [default: 130ms, --quick: 50ms].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
     /// Write results.json (rewritten after every case) and report.html exactly here [default: a
@@ -253,12 +253,13 @@ pub struct RunArgs {
     /// Skip measuring the harness's own overhead at the start of the run.
     #[arg(long)]
     pub no_overhead: bool,
-    /// Queue and pool modes: `throughput` (saturated samples; queues time one message in N and
-    /// run the crate's bare loop beside them), `latency` (open-loop latency at offered rates; the
-    /// queue and pool families only), or `both`. Other families have one mode and ignore it.
+    /// Message-passing modes (queues, pools, actor counters): `throughput` (saturated samples;
+    /// queues time one message in N; 1P1C queues and 1-worker actors run the crate's bare loop
+    /// beside them), `latency` (open-loop latency at offered rates; those variants only), or
+    /// `both`. Other variants have one mode and ignore it.
     #[arg(long, value_enum, default_value_t = Mode::Both)]
     pub mode: Mode,
-    /// Latency mode: offered rates in messages (or tasks)/s over all producers, e.g. `100k,1M,2.5M`
+    /// Latency mode: offered rates in messages (tasks, increments)/s over all senders, e.g. `100k,1M,2.5M`
     /// [default: 10,50,80,90,95,100,110% of the case's measured saturation throughput].
     #[arg(long, value_delimiter = ',', value_parser = parse_rate, value_name = "RATES")]
     pub rate: Vec<f64>,

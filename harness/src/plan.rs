@@ -50,7 +50,7 @@ impl Plan {
         let (samples, warmup, duration) = if args.quick {
             (5, Duration::from_millis(50), Duration::from_millis(50))
         } else {
-            (10, Duration::from_millis(100), Duration::from_millis(140))
+            (10, Duration::from_millis(100), Duration::from_millis(130))
         };
         let samples = args.samples.unwrap_or(samples);
         if samples == 0 {
@@ -114,8 +114,9 @@ impl Plan {
     }
 }
 
-/// The modes of a run: `--mode latency` keeps the families that have a latency mode (and refuses
-/// a named variant of one that has none); `--rate` needs the latency mode.
+/// The modes of a run: `--mode latency` keeps the variants that have a latency mode (those of a
+/// named family, or of every family), refuses a named variant that has none, and refuses a
+/// selection left empty; `--rate` needs the latency mode.
 fn load_plan(
     args: &RunArgs,
     variants: Vec<&'static VariantInfo>,
@@ -127,16 +128,22 @@ fn load_plan(
     }
     let mut variants = variants;
     if args.mode == Mode::Latency {
-        let named = args.workloads.iter().any(|w| !w.trim().is_empty());
-        if let Some(v) = variants.iter().find(|v| !v.family.has_latency_mode())
-            && named
-        {
+        let named = |v: &VariantInfo| args.workloads.iter().any(|w| w.trim() == v.name);
+        // A named variant without the mode, or (when no variant has it) the first of them.
+        let refused = variants
+            .iter()
+            .find(|v| !v.has_latency_mode() && named(v))
+            .or_else(|| {
+                let none = variants.iter().all(|v| !v.has_latency_mode());
+                variants.first().filter(|_| none)
+            });
+        if let Some(v) = refused {
             return Err(UsageError::new(format!(
-                "--mode latency: {} has no latency mode (the queue and pool families have one)",
+                "--mode latency: {} has no latency mode (queues, pools and the actor counters have one)",
                 v.name
             )));
         }
-        variants.retain(|v| v.family.has_latency_mode());
+        variants.retain(|v| v.has_latency_mode());
     }
     let mut rates = args.rate.clone();
     rates.sort_by(f64::total_cmp);

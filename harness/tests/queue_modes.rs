@@ -1,5 +1,5 @@
-//! The message-passing modes from the command line: the queue's and the pools' latency sweeps,
-//! explicit rates, the bare reference in throughput mode, and bad input.
+//! The message-passing modes from the command line: the queue's, the pools' and the actor
+//! counters' latency sweeps, explicit rates, the bare reference in throughput mode, and bad input.
 
 mod common;
 
@@ -11,17 +11,20 @@ fn queue_run(extra: &[&str]) -> Results {
     family_run("queue", extra)
 }
 
-/// A short run of `family` at 2 threads with `extra` options; its results.
+/// A short run of `family` at 2 threads (unless `extra` sets `--threads`) with `extra` options;
+/// its results.
 fn family_run(family: &str, extra: &[&str]) -> Results {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
+    let threads: &[&str] = if extra.contains(&"--threads") {
+        &[]
+    } else {
+        &["--threads", "2"]
+    };
     contend()
+        .args(["run", "--workloads", family])
+        .args(threads)
         .args([
-            "run",
-            "--workloads",
-            family,
-            "--threads",
-            "2",
             "--samples",
             "2",
             "--duration",
@@ -105,11 +108,7 @@ fn explicit_rates_are_swept_in_order_and_throughput_mode_measures_the_bare_loop(
         .bare_reference
         .as_ref()
         .expect("both modes: a bare reference");
-    assert_eq!(
-        bare.windows_per_s.len(),
-        2,
-        "after the first and the last sample"
-    );
+    assert_eq!(bare.windows_per_s.len(), 1, "between the two samples");
     assert!(bare.ratio > 0.0 && bare.median_per_s > 0.0, "{bare:?}");
     assert!(c.stamp_every.is_some_and(|n| n.is_power_of_two()));
 
@@ -127,8 +126,8 @@ fn bad_modes_and_rates_are_one_line_exit_2_and_write_nothing() {
         &["--rate", "fast"],
         &["--rate", "1e20"],
         &["--rate", "10k,"],
-        &["--mode", "latency", "--workloads", "counter"],
-        &["--mode", "latency", "--workloads", "queue,counter/actor"],
+        &["--mode", "latency", "--workloads", "queue,counter/atomic"],
+        &["--mode", "latency", "--workloads", "matmul,deadlock"],
         &["--mode", "throughput", "--rate", "1000"],
     ];
     for args in cases {
@@ -172,5 +171,65 @@ fn the_pools_latency_mode_sweeps_offered_load_with_every_task_timed() {
         }
         let carried = sweep.points.iter().filter(|p| p.messages > 0).count();
         assert!(carried >= 5, "{}: {:?}", c.variant, sweep.points);
+    }
+}
+
+#[test]
+fn the_actor_counters_sweep_offered_load_and_one_worker_has_a_bare_reference() {
+    // `--workloads counter` in latency mode keeps the family's actors and drops the rest.
+    let run = family_run("counter", &["--mode", "latency", "--threads", "1,2"]);
+    let names: Vec<(&str, usize)> = run
+        .cases
+        .iter()
+        .map(|c| (c.variant.as_str(), c.threads))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("counter/actor", 1),
+            ("counter/actor", 2),
+            ("counter/actor-batched", 1),
+            ("counter/actor-batched", 2)
+        ]
+    );
+    for c in &run.cases {
+        assert!(
+            matches!(c.validation, Validation::Passed { .. }),
+            "{}: {:?}",
+            c.variant,
+            c.validation
+        );
+        let [sweep] = c.load_sweeps.as_slice() else {
+            panic!("{}: one sweep, got {}", c.variant, c.load_sweeps.len())
+        };
+        assert_eq!(sweep.points.len(), 7, "{}", c.variant);
+        for p in &sweep.points {
+            assert!(
+                p.achieved_per_s <= p.offered_per_s * 1.1,
+                "{}: ahead of schedule: {p:?}",
+                c.variant
+            );
+        }
+        let carried = sweep.points.iter().filter(|p| p.messages > 0).count();
+        assert!(carried >= 5, "{}: {:?}", c.variant, sweep.points);
+        assert!(
+            c.stamp_every.is_none(),
+            "{}: actors time batches",
+            c.variant
+        );
+    }
+    let run = family_run(
+        "counter/actor,counter/actor-batched",
+        &["--mode", "throughput", "--threads", "1,2"],
+    );
+    for c in &run.cases {
+        assert!(c.load_sweeps.is_empty(), "{}", c.variant);
+        assert_eq!(
+            c.bare_reference.is_some(),
+            c.threads == 1,
+            "{}@{}: a bare reference with one worker only",
+            c.variant,
+            c.threads
+        );
     }
 }

@@ -32,6 +32,13 @@ impl OpenLoopTerms {
                 held_back_by: "a full in-flight window",
                 until: "its completion",
             },
+            "counter" => OpenLoopTerms {
+                items: "increments",
+                unit: "increments",
+                senders_send: "workers send increments to the owner",
+                held_back_by: "a full mailbox",
+                until: "the owner's count of it",
+            },
             _ => OpenLoopTerms {
                 items: "messages",
                 unit: "msg",
@@ -48,7 +55,8 @@ fn shown_sweep(case: &Case) -> Option<&LoadSweep> {
 }
 
 /// p99 latency vs offered load of `family`: one line per variant, its case with the most threads
-/// that has a sweep (the table has every case); None when none has. Offered load is a percentage
+/// that has a sweep and is not oversubscribed (time-sharing CPUs would be what the curve shows),
+/// else its case with the most threads (the table has every case); None when none has. Offered load is a percentage
 /// of each case's own saturation throughput when every point was given as a fraction (the
 /// default), else the offered rate in items/s (`--rate`).
 pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
@@ -62,7 +70,7 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
                 .iter()
                 .filter(|c| c.variant == s.variant && c.placement == s.placement)
                 .filter_map(|c| shown_sweep(c).map(|w| (s, c, w)))
-                .max_by_key(|(_, c, _)| c.threads)
+                .max_by_key(|(_, c, _)| (!c.oversubscribed, c.threads))
         })
         .collect();
     if swept.is_empty() {
@@ -153,16 +161,17 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
     let title = if several_threads {
         format!("{family}: p99 latency vs offered load (open loop)")
     } else {
+        let n = swept[0].1.threads;
         format!(
-            "{family}: p99 latency vs offered load at {} threads (open loop)",
-            swept[0].1.threads
+            "{family}: p99 latency vs offered load at {n} thread{} (open loop)",
+            if n == 1 { "" } else { "s" }
         )
     };
     let svg = charts::render(&LineChart { title, x, y, lines });
     let mut notes = vec![format!(
         "open loop: {} on a schedule and latency counts from each item's intended send time, so \
          a sender held back by {} charges the wait to the {} it owes; each variant at its most \
-         threads (the table below has every case)",
+         threads that do not oversubscribe the CPUs (the table below has every case)",
         terms.senders_send, terms.held_back_by, terms.items
     )];
     if relative {

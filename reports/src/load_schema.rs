@@ -1,19 +1,21 @@
-//! The results JSON's queue-mode sections: the bare reference beside the saturated samples, and
-//! the open-loop sweep of offered rates (see the README's "Queue modes").
+//! The results JSON's message-passing mode sections: the bare reference beside the saturated
+//! samples, and the open-loop sweep of offered rates (see the README's "Message-passing modes").
 
 use serde::{Deserialize, Serialize};
 
-/// The same crate's bare send/recv loop, one producer and one consumer on the case's two CPUs,
-/// measured on the case's own threads and queue right after its first, middle and last sample,
-/// for half a sample's length: what share of the crate's speed the harness shows.
+/// The same crate's bare send/recv loop of one sender and one receiver (a 2-thread queue, a
+/// 1-worker actor and its owner), measured on the case's own threads and queue or mailbox for a
+/// quarter of a sample's length between every two adjacent samples: what share of the crate's
+/// speed the harness shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BareReference {
-    /// Each bare window's throughput, messages/s.
+    /// Each bare window's throughput, in the case's unit per second.
     pub windows_per_s: Vec<f64>,
     /// Median of `windows_per_s`.
     pub median_per_s: f64,
-    /// Per bare window: the throughput of the sample just before it / the window's (adjacent in
-    /// time, so a slow phase of the VM hits both).
+    /// Per bare window: the mean throughput of the samples on both sides of it (the one before,
+    /// for a window after the last sample) / the window's (adjacent in time, so a slow phase or a
+    /// drift of the VM hits both).
     pub pair_ratios: Vec<f64>,
     /// Median of `pair_ratios` (1 = the harness costs nothing).
     pub ratio: f64,

@@ -23,4 +23,4 @@ mod workload;
 pub use catalog::{Family, Style, VariantInfo, catalog, find_variant};
 pub use ctx::WorkerCtx;
 pub use params::Params;
-pub use workload::{Load, Outcome, SampleCheck, WorkerTally, Workload};
+pub use workload::{Load, LoadModes, Outcome, SampleCheck, WorkerTally, Workload};

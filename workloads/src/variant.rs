@@ -33,11 +33,6 @@ impl Family {
         }
     }
 
-    /// Whether the family has an open-loop latency mode (`--mode latency`): queues and pools.
-    pub fn has_latency_mode(self) -> bool {
-        matches!(self, Family::Queue | Family::Pool)
-    }
-
     /// What one unit of throughput is.
     pub fn unit(self) -> &'static str {
         match self {
@@ -56,7 +51,9 @@ impl Family {
                 "time of a single increment: in every 8-64 us batch one increment, at a random \
                  position, is timed alone with the TSC (the clock's own floor subtracted), so \
                  percentiles and max are single operations, sampled about once per batch; the batch \
-                 mean (batch time / increments) is reported separately as batch mean"
+                 mean (batch time / increments) is reported separately as batch mean. Latency under \
+                 load (the actor counters) is the latency mode's sweep: open loop at offered rates, \
+                 counted from an increment's due time until the owner has counted it"
             }
             Family::Queue => {
                 "saturated sojourn: enqueue-to-dequeue time of one message in N (stamp_every, sized so the \
@@ -156,5 +153,15 @@ impl VariantInfo {
     /// The part of the name after the family, e.g. `atomic`.
     pub fn short_name(&self) -> &'static str {
         self.name.split_once('/').map_or(self.name, |(_, v)| v)
+    }
+
+    /// Whether the variant has an open-loop latency mode (`--mode latency`): every queue and
+    /// pool, and the counters that pass messages (the actors).
+    pub fn has_latency_mode(&self) -> bool {
+        match self.family {
+            Family::Queue | Family::Pool => true,
+            Family::Counter => self.style == Style::MessagePassing,
+            Family::Matmul | Family::Deadlock => false,
+        }
     }
 }

@@ -40,6 +40,8 @@ pub enum Load {
     /// Saturated: producers send as fast as the queue takes messages (a full bounded queue
     /// holds them back). One message in `stamp_every` carries its send time, and latency is
     /// recorded for those only, so the clock costs a small share of each message.
+    /// Variants that time their operations another way (the actor counters time one increment
+    /// per batch, as every counter does) take it as "saturated" and ignore `stamp_every`.
     Saturated { stamp_every: u64 },
     /// Open loop: producers send on a fixed schedule, `per_s` messages per second over all of
     /// them. A message carries its *intended* send time and latency counts from it, so a producer
@@ -50,6 +52,18 @@ pub enum Load {
     /// crate's send or receive (no clock, no check values, no think work); only the counts are
     /// proven. What the harness adds per message is the difference to [`Load::Saturated`].
     Bare,
+}
+
+/// Which [`Load`]s a variant, built for its thread count, has besides its default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadModes {
+    /// Saturated with one message in `stamp_every` stamped ([`Load::Saturated`]): the runner
+    /// sizes `stamp_every` from the warm-up and records it.
+    pub sampled_stamps: bool,
+    /// The bare reference ([`Load::Bare`]): offered by a case of one sender and one receiver.
+    pub bare: bool,
+    /// Open loop at an offered rate ([`Load::Offered`]): the latency mode's sweep.
+    pub offered: bool,
 }
 
 /// One variant's implementation, built for a given thread count.
@@ -74,9 +88,18 @@ pub trait Workload: Send + Sync {
     /// Proves the sample's result; `tallies[i]` is thread `i`'s tally.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck;
 
-    /// Sets how the next samples drive the variant; false when the variant has no such mode.
-    /// Queues have all three (offered load and the bare reference need a producer and a
-    /// consumer); pools have offered load only (their submitter already stamps every task).
+    /// The loads [`set_load`](Workload::set_load) takes (none by default). Queues of one
+    /// producer and one consumer have all three; queues of more threads lack the bare reference
+    /// (it is a 1P1C figure); pools have offered load only (their submitter already stamps every
+    /// task, and the submitter is part of the pool: nothing is "bare"); the actor counters have
+    /// offered load, and the bare reference with one worker.
+    fn load_modes(&self) -> LoadModes {
+        LoadModes::default()
+    }
+
+    /// Sets how the next samples drive the variant; false when the variant has no such mode
+    /// (see [`load_modes`](Workload::load_modes)) or the load is not valid (a rate that is not
+    /// finite and positive).
     fn set_load(&self, _load: Load) -> bool {
         false
     }

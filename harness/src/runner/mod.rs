@@ -99,14 +99,16 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
     let mut histogram = contend_workloads::ctx::new_histogram();
     let mut batch_histogram = contend_workloads::ctx::new_histogram();
     let mut cpus_observed: Vec<Vec<usize>> = vec![Vec::new(); total_threads];
+    let modes = shared.workload.load_modes();
     // Queue: saturated samples, stamping one message in N (sized from the warm-up).
-    let saturated = shared.workload.set_load(Load::Saturated {
-        stamp_every: load::WARMUP_STAMP_EVERY,
-    });
+    let saturated = modes.sampled_stamps
+        && shared.workload.set_load(Load::Saturated {
+            stamp_every: load::WARMUP_STAMP_EVERY,
+        });
     let mut stamp_every = saturated.then_some(load::WARMUP_STAMP_EVERY);
-    // The bare reference is of one producer and one consumer.
-    let bare_pair = saturated && req.load.bare_reference && req.threads == 2;
-    let mut bare_pairs = Vec::new();
+    // The bare reference is of one sender and one receiver.
+    let bare_pair = modes.bare && req.load.bare_reference;
+    let mut bare_windows = Vec::new();
     let window_spec = WindowSpec {
         stall_timeout: timing.stall_timeout,
         workers: req.threads,
@@ -202,14 +204,14 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
                 }
             };
             let bare_per_s = check.ops as f64 * 1e9 / bare.elapsed_ns as f64;
-            bare_pairs.push((throughput, bare_per_s));
+            bare_windows.push((samples.len() - 1, bare_per_s));
             shared.workload.set_load(Load::Saturated {
                 stamp_every: stamp_every.unwrap_or(load::WARMUP_STAMP_EVERY),
             });
         }
     }
     let throughputs: Vec<f64> = samples.iter().map(|s| s.throughput).collect();
-    let load_sweeps = if status.is_ok() && req.load.sweep && !samples.is_empty() {
+    let load_sweeps = if status.is_ok() && req.load.sweep && modes.offered && !samples.is_empty() {
         let spec = sweep::SweepSpec {
             rates: &req.load.rates,
             sample_window: timing.duration,
@@ -263,7 +265,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
         latency: latency_summary(&histogram),
         batch_latency: (!batch_histogram.is_empty()).then(|| latency_summary(&batch_histogram)),
         stamp_every,
-        bare_reference: load::bare_reference(&bare_pairs),
+        bare_reference: load::bare_reference(&throughputs, &bare_windows),
         load_sweeps,
         validation,
         status,

@@ -1,35 +1,66 @@
-//! Message-passing counters: an owner thread owns the count; workers send it increments.
+//! Message-passing counters: an owner thread owns the count; workers send it increments,
+//! saturated (the default), on an open-loop schedule, or as the bare reference.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::check_exact;
+use crate::open_loop::OpenLoop;
 use crate::spin::{Think, busy};
-use crate::{Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, LoadModes, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Capacity of the owner's mailbox (messages).
 const MAILBOX: usize = 4096;
 
+/// The owner tells the watchdog it progresses once per this many messages.
+const TICK_EVERY: u64 = 64;
+
+/// Which [`Load`] drives the next samples (`Actor::load`).
+const SATURATED: u8 = 0;
+const OFFERED: u8 = 1;
+const BARE: u8 = 2;
+
+/// A message carries this instead of a due time when it is not timed (saturated, bare).
+const UNTIMED: u64 = u64::MAX;
+
 enum Msg {
-    Add(u64),
+    /// `n` increments; `due_ns` is when the first of them was due (open loop), or [`UNTIMED`].
+    Add { n: u64, due_ns: u64 },
     /// A worker has stopped sending for this sample.
     Done,
 }
 
 /// `counter/actor` (batch 1) and `counter/actor-batched` (batch > 1).
+///
+/// How workers send is the [`Load`] set by the runner ([`Workload::set_load`]):
+/// - saturated (the default): as fast as the mailbox takes messages, each increment in the
+///   counter family's timed batches (one increment per batch timed alone: the send's cost);
+/// - offered: each worker's increments fall due on an open-loop schedule (its share of the
+///   rate); a message goes when its batch's last increment is due, carries the due time of its
+///   *first*, and the owner records the time from that due time until it has counted the
+///   message: how long an increment waited to be counted, batching included, with coordinated
+///   omission corrected (a worker behind schedule sends at once, and the delay is charged);
+/// - bare (one worker only): the same counting without the harness: the worker counts locally
+///   and sends every `batch` increments, the owner receives and adds, nothing else (no clock, no
+///   progress ticks, no think or critical-section work).
 pub struct Actor {
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
     /// The count the owner reached in the last sample (written by the owner, read after the sample).
-    owned: std::sync::atomic::AtomicU64,
+    owned: AtomicU64,
     batch: u64,
     cs_work: u32,
+    workers: usize,
     pub(crate) think: Think,
+    /// [`SATURATED`], [`OFFERED`] or [`BARE`].
+    load: AtomicU8,
+    /// Open loop: the offered rate over all workers, increments/s (`f64` bits).
+    offered_per_s: AtomicU64,
 }
 
 impl Actor {
-    pub fn new(p: &Params, _threads: usize, batch: u32) -> Self {
+    pub fn new(p: &Params, threads: usize, batch: u32) -> Self {
         let (tx, rx) = bounded(MAILBOX);
         Actor {
             tx,
@@ -37,22 +68,50 @@ impl Actor {
             owned: Default::default(),
             batch: u64::from(batch.max(1)),
             cs_work: p.cs_work,
+            workers: threads.max(1),
             think: Think::new(p.think_work),
+            load: AtomicU8::new(SATURATED),
+            offered_per_s: AtomicU64::new(0),
         }
     }
 
-    /// The owner: adds what arrives until every worker said it is done; returns the count.
-    fn own(&self, ctx: &WorkerCtx) -> u64 {
-        let mut count = 0u64;
-        let mut done = 0;
-        while done < ctx.workers() {
+    /// The owner: adds what arrives until every worker said it is done, telling the watchdog
+    /// it progresses once per [`TICK_EVERY`] messages; returns the count. Open loop: records
+    /// each message's wait from its due time.
+    fn own(&self, ctx: &mut WorkerCtx, timed: bool) -> u64 {
+        // Read once: the loop calls into the channel, after which fields would be reloaded, and
+        // a few instructions more per message change which side of the mailbox waits.
+        let (workers, cs_work) = (ctx.workers(), self.cs_work);
+        let (mut count, mut messages, mut done) = (0u64, 0u64, 0);
+        while done < workers {
             match self.rx.recv() {
-                Ok(Msg::Add(n)) => {
-                    count += self.apply(n);
-                    ctx.tick(n);
+                Ok(Msg::Add { n, due_ns }) => {
+                    busy(cs_work);
+                    count += n;
+                    if timed {
+                        ctx.record(ctx.now_ns().saturating_sub(due_ns));
+                    }
+                    messages += 1;
+                    if messages.is_multiple_of(TICK_EVERY) {
+                        ctx.tick(TICK_EVERY);
+                    }
                 }
                 Ok(Msg::Done) => done += 1,
                 Err(_) => break, // unreachable: `self` holds a sender
+            }
+        }
+        count
+    }
+
+    /// The bare owner: receives and adds, nothing else.
+    fn own_bare(&self, workers: usize) -> u64 {
+        let mut count = 0u64;
+        let mut done = 0;
+        while done < workers {
+            match self.rx.recv() {
+                Ok(Msg::Add { n, .. }) => count += n,
+                Ok(Msg::Done) => done += 1,
+                Err(_) => break,
             }
         }
         count
@@ -68,16 +127,74 @@ impl Actor {
     /// One uncontended round on the calling thread: a client's send of `n` increments, then
     /// the owner's receipt of it; returns what the owner added (for single-thread benches).
     pub fn send_and_own_one(&self, n: u64) -> u64 {
-        self.send(n);
+        self.send(n, UNTIMED);
         match self.rx.try_recv() {
-            Ok(Msg::Add(n)) => self.apply(n),
+            Ok(Msg::Add { n, .. }) => self.apply(n),
             _ => 0,
         }
     }
 
-    fn send(&self, n: u64) {
+    fn send(&self, n: u64, due_ns: u64) {
         // The owner outlives every send of the sample (it waits for each worker's Done).
-        let _ = self.tx.send(Msg::Add(n));
+        let _ = self.tx.send(Msg::Add { n, due_ns });
+    }
+
+    /// Saturated: increments in timed batches, one message per `batch` of them.
+    fn send_saturated(&self, ctx: &mut WorkerCtx) -> u64 {
+        let (batch, mut pending) = (self.batch, 0u64);
+        let mut count = || {
+            pending += 1;
+            if pending == batch {
+                self.send(pending, UNTIMED);
+                pending = 0;
+            }
+        };
+        let ops = if self.think.per_op() == 0 {
+            ctx.timed_batches(count)
+        } else {
+            ctx.timed_batches(|| {
+                count();
+                self.think.op();
+            })
+        };
+        if pending > 0 {
+            self.send(pending, UNTIMED);
+        }
+        ops
+    }
+
+    /// Open loop: increment `i` of this worker is due at `start + i x interval`; a message of
+    /// `batch` increments goes when its last is due and carries the due time of its first.
+    fn send_offered(&self, ctx: &WorkerCtx) -> u64 {
+        let per_s = f64::from_bits(self.offered_per_s.load(Ordering::Relaxed));
+        let schedule = OpenLoop::start(ctx, per_s / self.workers as f64);
+        let mut sent = 0u64;
+        while schedule.wait_for(ctx, sent + self.batch - 1).is_some() {
+            self.think
+                .ops(u32::try_from(self.batch).unwrap_or(u32::MAX));
+            self.send(self.batch, schedule.due_ns(sent));
+            sent += self.batch;
+            ctx.tick(self.batch);
+        }
+        sent
+    }
+
+    /// Bare: the same algorithm without the harness: count locally, send every `batch`
+    /// increments (the crate's send, nothing else: no clock, no think work, no progress ticks).
+    fn send_bare(&self, ctx: &WorkerCtx) -> u64 {
+        let (mut sent, mut pending) = (0u64, 0u64);
+        while ctx.running() {
+            pending += 1;
+            if pending == self.batch {
+                self.send(pending, UNTIMED);
+                sent += pending;
+                pending = 0;
+            }
+        }
+        if pending > 0 {
+            self.send(pending, UNTIMED);
+        }
+        sent + pending
     }
 }
 
@@ -87,27 +204,25 @@ impl Workload for Actor {
     }
 
     fn begin_sample(&self) {
-        self.owned.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.owned.store(0, Ordering::Relaxed);
     }
 
     fn run(&self, ctx: &mut WorkerCtx) -> WorkerTally {
+        let load = self.load.load(Ordering::Relaxed);
         if ctx.is_helper() {
-            let count = self.own(ctx);
-            self.owned
-                .store(count, std::sync::atomic::Ordering::Relaxed);
+            let count = match load {
+                BARE => self.own_bare(ctx.workers()),
+                OFFERED => self.own(ctx, true),
+                _ => self.own(ctx, false),
+            };
+            self.owned.store(count, Ordering::Relaxed);
             return WorkerTally::default();
         }
-        let pending = Cell::new(0u64);
-        let ops = ctx.timed_batches(|| {
-            pending.set(pending.get() + 1);
-            if pending.get() == self.batch {
-                self.send(pending.replace(0));
-            }
-            self.think.op();
-        });
-        if pending.get() > 0 {
-            self.send(pending.get());
-        }
+        let ops = match load {
+            OFFERED => self.send_offered(ctx),
+            BARE => self.send_bare(ctx),
+            _ => self.send_saturated(ctx),
+        };
         let _ = self.tx.send(Msg::Done);
         WorkerTally {
             ops,
@@ -116,9 +231,28 @@ impl Workload for Actor {
     }
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        check_exact(
-            tallies,
-            self.owned.load(std::sync::atomic::Ordering::Relaxed),
-        )
+        check_exact(tallies, self.owned.load(Ordering::Relaxed))
+    }
+
+    fn load_modes(&self) -> LoadModes {
+        LoadModes {
+            sampled_stamps: false,
+            bare: self.workers == 1,
+            offered: true,
+        }
+    }
+
+    fn set_load(&self, load: Load) -> bool {
+        let kind = match load {
+            Load::Saturated { .. } => SATURATED,
+            Load::Offered { per_s } if per_s.is_finite() && per_s > 0.0 => {
+                self.offered_per_s.store(per_s.to_bits(), Ordering::Relaxed);
+                OFFERED
+            }
+            Load::Bare if self.workers == 1 => BARE,
+            Load::Offered { .. } | Load::Bare => return false,
+        };
+        self.load.store(kind, Ordering::Relaxed);
+        true
     }
 }

@@ -1,6 +1,8 @@
 //! The counter family: many threads add 1 to one logical count, in six ways plus a racy one.
 
 mod actor;
+#[cfg(test)]
+mod load_tests;
 mod racy;
 mod shared;
 

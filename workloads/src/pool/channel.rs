@@ -11,7 +11,7 @@ use super::{Task, execute};
 use crate::open_loop::OpenLoop;
 use crate::proof::{check_delivery, mix64};
 use crate::spin::Think;
-use crate::{Load, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, LoadModes, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// The collector re-checks the window at least this often while waiting for results.
 const POLL: Duration = Duration::from_millis(10);
@@ -186,6 +186,13 @@ impl Workload for ChannelWorkers {
 
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
         check_delivery(tallies, "tasks")
+    }
+
+    fn load_modes(&self) -> LoadModes {
+        LoadModes {
+            offered: true,
+            ..LoadModes::default()
+        }
     }
 
     fn set_load(&self, load: Load) -> bool {

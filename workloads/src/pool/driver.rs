@@ -9,7 +9,7 @@ use super::{Task, execute};
 use crate::open_loop::OpenLoop;
 use crate::proof::{check_delivery, mix64};
 use crate::spin::Think;
-use crate::{Load, Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, LoadModes, Outcome, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Where workers get tasks: the part of a pool that differs between variants.
 pub trait TaskSource: Send + Sync + 'static {
@@ -199,6 +199,13 @@ impl<S: TaskSource, T: Tracker> Workload for Pool<S, T> {
     fn begin_sample(&self) {
         self.source.reset();
         self.tracker.reset();
+    }
+
+    fn load_modes(&self) -> LoadModes {
+        LoadModes {
+            offered: true,
+            ..LoadModes::default()
+        }
     }
 
     fn set_load(&self, load: Load) -> bool {

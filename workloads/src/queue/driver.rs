@@ -10,7 +10,7 @@ use super::channels::Channel;
 use crate::open_loop::OpenLoop;
 use crate::proof::check_delivery;
 use crate::spin::Think;
-use crate::{Load, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
+use crate::{Load, LoadModes, Params, SampleCheck, WorkerCtx, WorkerTally, Workload};
 
 /// Threads tell the watchdog they progress once per this many messages.
 const TICK_EVERY: u64 = 64;
@@ -275,6 +275,14 @@ impl<C: Channel> Workload for Queue<C> {
             }
         }
         check_delivery(&tallies, "messages")
+    }
+
+    fn load_modes(&self) -> LoadModes {
+        LoadModes {
+            sampled_stamps: true,
+            bare: self.producers == 1 && self.consumers == 1 && self.threads == 2,
+            offered: self.threads >= 2,
+        }
     }
 
     fn set_load(&self, load: Load) -> bool {
