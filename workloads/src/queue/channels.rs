@@ -23,13 +23,25 @@ pub trait Channel: Send + Sync + 'static {
     /// the driver's end-of-sample sentinels guarantee one does.
     fn recv(&self) -> Msg;
 
-    /// The bare reference's consumer: receives until the end-of-sample sentinel with nothing
-    /// else per message, straight on the crate where the adapter adds a layer; returns the count.
+    /// Dequeues messages into `each` until it returns false (waiting for each as [`recv`] does).
+    /// `lone`: this is the case's only consumer. By default one `recv` per message; std's
+    /// channel, whose receiver consumers share behind a mutex, lets a lone consumer hold it for
+    /// the whole loop, as a plain `Receiver` loop does (the mutex only shares it).
+    ///
+    /// [`recv`]: Channel::recv
+    fn receive_while(&self, _lone: bool, mut each: impl FnMut(Msg) -> bool) {
+        while each(self.recv()) {}
+    }
+
+    /// The bare reference's consumer (a lone one): receives until the end-of-sample sentinel
+    /// with nothing else per message; returns the count.
     fn recv_bare(&self) -> u64 {
         let mut received = 0u64;
-        while !self.recv().is_end() {
-            received += 1;
-        }
+        self.receive_while(true, |msg| {
+            let more = !msg.is_end();
+            received += u64::from(more);
+            more
+        });
         received
     }
 }
@@ -179,18 +191,13 @@ impl Channel for StdChannel {
         rx.recv().expect("sender alive while the workload lives")
     }
 
-    /// One consumer holds the receiver for the whole window, as a bare `Receiver` loop would.
-    fn recv_bare(&self) -> u64 {
-        let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
-        let mut received = 0u64;
-        while !rx
-            .recv()
-            .expect("sender alive while the workload lives")
-            .is_end()
-        {
-            received += 1;
+    fn receive_while(&self, lone: bool, mut each: impl FnMut(Msg) -> bool) {
+        if !lone {
+            while each(self.recv()) {}
+            return;
         }
-        received
+        let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner());
+        while each(rx.recv().expect("sender alive while the workload lives")) {}
     }
 }
 

@@ -187,17 +187,17 @@ impl<C: Channel> Queue<C> {
             };
         }
         let (mut ops, mut sum) = (0u64, 0u64);
-        loop {
-            let msg = self.chan.recv();
+        self.chan.receive_while(self.consumers == 1, |msg| {
             if msg.is_end() {
-                break;
+                return false;
             }
             sum = sum.wrapping_add(self.consume(ctx, &msg));
             ops += 1;
             if ops.is_multiple_of(TICK_EVERY) {
                 ctx.tick(TICK_EVERY);
             }
-        }
+            true
+        });
         WorkerTally {
             ops,
             items: 0,
