@@ -201,7 +201,7 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_latency: Option<Latency>,
     /// Queue (saturated samples): one message in this many carried its send time, and `latency`
-    /// is the sojourn of those (chosen so the clock costs at most 2% of a message's time).
+    /// is the sojourn of those (chosen so the clock costs at most 1% of a message's time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamp_every: Option<u64>,
     /// Queue at one producer and one consumer: the crate's bare loop measured beside the samples.

@@ -32,18 +32,6 @@ pub trait Channel: Send + Sync + 'static {
     fn receive_while(&self, _lone: bool, mut each: impl FnMut(Msg) -> bool) {
         while each(self.recv()) {}
     }
-
-    /// The bare reference's consumer (a lone one): receives until the end-of-sample sentinel
-    /// with nothing else per message; returns the count.
-    fn recv_bare(&self) -> u64 {
-        let mut received = 0u64;
-        self.receive_while(true, |msg| {
-            let more = !msg.is_end();
-            received += u64::from(more);
-            more
-        });
-        received
-    }
 }
 
 /// `queue/mutex-deque`: `std::sync::Mutex<VecDeque>` with two condition variables.

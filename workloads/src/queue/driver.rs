@@ -178,26 +178,33 @@ impl<C: Channel> Queue<C> {
         seq
     }
 
+    /// Receives until the end-of-sample sentinel and proves what it read. The bare reference's
+    /// consumer (a lone one) reads each message's check value and nothing else: no clock, no
+    /// progress ticks, so the two loops differ only by what the harness measures.
     fn consumer(&self, ctx: &mut WorkerCtx) -> WorkerTally {
-        if self.load.load(Ordering::Relaxed) == BARE {
-            return WorkerTally {
-                ops: self.chan.recv_bare(),
-                items: 0,
-                checksum: 0,
-            };
-        }
         let (mut ops, mut sum) = (0u64, 0u64);
-        self.chan.receive_while(self.consumers == 1, |msg| {
-            if msg.is_end() {
-                return false;
-            }
-            sum = sum.wrapping_add(self.consume(ctx, &msg));
-            ops += 1;
-            if ops.is_multiple_of(TICK_EVERY) {
-                ctx.tick(TICK_EVERY);
-            }
-            true
-        });
+        if self.load.load(Ordering::Relaxed) == BARE {
+            self.chan.receive_while(true, |msg| {
+                if msg.is_end() {
+                    return false;
+                }
+                sum = sum.wrapping_add(msg.received_check());
+                ops += 1;
+                true
+            });
+        } else {
+            self.chan.receive_while(self.consumers == 1, |msg| {
+                if msg.is_end() {
+                    return false;
+                }
+                sum = sum.wrapping_add(self.consume(ctx, &msg));
+                ops += 1;
+                if ops.is_multiple_of(TICK_EVERY) {
+                    ctx.tick(TICK_EVERY);
+                }
+                true
+            });
+        }
         WorkerTally {
             ops,
             items: 0,
@@ -262,17 +269,14 @@ impl<C: Channel> Workload for Queue<C> {
         }
     }
 
-    /// Proves delivery: as many received as sent, and (except in the bare loop, which counts
-    /// only) the check values consumers read sum to those of the messages sent.
+    /// Proves delivery (the bare reference's too): as many received as sent, and the check
+    /// values consumers read sum to those of the messages sent.
     fn end_sample(&self, tallies: &[WorkerTally]) -> SampleCheck {
-        let bare = self.load.load(Ordering::Relaxed) == BARE;
         let senders = if self.threads < 2 { 1 } else { self.producers };
         let mut tallies = tallies.to_vec();
         for (p, t) in tallies.iter_mut().enumerate().take(senders) {
-            if !bare {
-                let sent = Msg::checks_sent(p, t.items, self.payload_bytes);
-                t.checksum = t.checksum.wrapping_add(sent);
-            }
+            let sent = Msg::checks_sent(p, t.items, self.payload_bytes);
+            t.checksum = t.checksum.wrapping_add(sent);
         }
         check_delivery(&tallies, "messages")
     }
