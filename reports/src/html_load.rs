@@ -96,8 +96,9 @@ pub(crate) fn bare_cell(c: &crate::schema::Case) -> String {
 /// The note under the cases table that defines "vs bare" and the stamp interval.
 pub(crate) const BARE_NOTE: &str = " vs bare (one sender and one receiver: a 2-thread queue, a 1-worker \
     actor): throughput of the case / throughput of the same crate's bare send-receive loop (nothing else \
-    per message: no clock, no check values, no progress ticks), run on the same threads and queue or \
-    mailbox for a quarter of a sample's length between every two adjacent samples; each bare window is \
+    per message but, on a queue's consumer, reading the message's check value: no clock, no progress \
+    ticks), run on the same threads and queue or mailbox for as long as a sample, between samples 1 and \
+    2, 3 and 4, and so on; each bare window is \
     paired with the mean of the samples on both sides of it, and the ratio is the median over the pairs \
     (1 = the harness costs nothing; above 1 happens when the extra work per message eases contention). \
     Saturated queue cases time one message in N (N in the JSON's <code>stamp_every</code>).";

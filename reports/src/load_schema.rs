@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The same crate's bare send/recv loop of one sender and one receiver (a 2-thread queue, a
 /// 1-worker actor and its owner), measured on the case's own threads and queue or mailbox for a
-/// quarter of a sample's length between every two adjacent samples: what share of the crate's
+/// sample's length between samples 1 and 2, 3 and 4, ...: what share of the crate's
 /// speed the harness shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BareReference {

@@ -76,12 +76,6 @@ pub fn short_window(sample_window: Duration) -> Duration {
     (sample_window / 4).max(Duration::from_millis(10))
 }
 
-/// Length of each bare window: a quarter of a sample's window (the loop runs on the case's own
-/// warm threads, so a short window has no start-up to amortise), at least 10 ms.
-pub fn bare_window(sample_window: Duration) -> Duration {
-    (sample_window / 4).max(Duration::from_millis(10))
-}
-
 /// What one stamped message costs the threads: two reads of the case clock and a histogram
 /// record, measured once per process (median of 9 runs of 2000).
 pub fn stamp_cost_ns() -> f64 {
@@ -118,10 +112,14 @@ pub fn stamp_every(throughput_per_s: f64, stamp_cost_ns: f64) -> u64 {
     (n.min(1e6) as u64).next_power_of_two()
 }
 
-/// Whether a bare window follows timed sample `sample` (1-based) of `samples`: between every
-/// two adjacent samples (so each bare window has a sample on both sides), or after the only one.
+/// Whether a bare window follows timed sample `sample` (1-based) of `samples`: between samples 1
+/// and 2, 3 and 4, ... (so each bare window has a sample on both sides), or after the only one.
+/// A bare window is as long as a sample: a 1P1C channel's speed in the first milliseconds of a
+/// window differs from its speed later on, so a shorter window would not compare like with like
+/// (quarter-length windows read `lock-free` at 0.96-1.01 of bare where full-length ones read
+/// 0.99-1.03, 8 interleaved runs each); every other gap keeps the cost of the longer windows down.
 pub fn bare_after(sample: u32, samples: u32) -> bool {
-    sample < samples || samples == 1
+    (sample % 2 == 1 && sample < samples) || samples == 1
 }
 
 /// The bare reference from the samples' throughputs and the bare windows, each given as
@@ -193,9 +191,11 @@ mod tests {
     }
 
     #[test]
-    fn bare_windows_sit_between_adjacent_samples() {
+    fn bare_windows_sit_between_every_other_pair_of_adjacent_samples() {
+        let after: Vec<u32> = (1..=10).filter(|&s| bare_after(s, 10)).collect();
+        assert_eq!(after, [1, 3, 5, 7, 9]);
         let after: Vec<u32> = (1..=5).filter(|&s| bare_after(s, 5)).collect();
-        assert_eq!(after, [1, 2, 3, 4]);
+        assert_eq!(after, [1, 3], "never after the last of several samples");
         let one: Vec<u32> = (1..=1).filter(|&s| bare_after(s, 1)).collect();
         assert_eq!(one, [1]);
     }

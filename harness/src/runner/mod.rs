@@ -191,7 +191,7 @@ pub fn run_case(req: &CaseRequest, on_sample: &mut dyn FnMut(u32, u32)) -> Case 
             let bare = run_checked(
                 &shared,
                 windows,
-                load::bare_window(timing.duration),
+                timing.duration,
                 &window_spec,
                 &mut proof,
                 &mut cpus_observed,
