@@ -245,6 +245,7 @@ mod tests {
                 fraction: Some(0.1),
                 achieved_per_s: 10.0,
                 messages: 1,
+                stamp_every: 1,
                 latency: Quantiles {
                     count: 1,
                     p50: 1,

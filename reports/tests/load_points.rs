@@ -13,6 +13,7 @@ fn point(fraction: f64, messages: u64, p99: u64) -> LoadPoint {
         fraction: Some(fraction),
         achieved_per_s: messages as f64 * 100.0,
         messages,
+        stamp_every: 1,
         latency: Quantiles {
             count: messages,
             p50: p99 / 2,

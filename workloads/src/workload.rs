@@ -43,15 +43,29 @@ pub enum Load {
     /// Variants that time their operations another way (the actor counters time one increment
     /// per batch, as every counter does) take it as "saturated" and ignore `stamp_every`.
     Saturated { stamp_every: u64 },
-    /// Open loop: producers send on a fixed schedule, `per_s` messages per second over all of
-    /// them. A message carries its *intended* send time and latency counts from it, so a producer
-    /// that falls behind (a full queue, a stall) charges the delay to the messages it owes
-    /// (coordinated omission corrected, as wrk2 does).
-    Offered { per_s: f64 },
+    /// Open loop: producers send on a fixed schedule, `per_s` items (messages, increments) per
+    /// second over all of them. One item in `stamp_every` (a power of two) carries its *intended*
+    /// send time and its latency counts from it, so a producer that falls behind (a full queue, a
+    /// stall) charges the delay to the items it owes (coordinated omission corrected, as wrk2
+    /// does); the others travel alike, unstamped, so the receiver's clock costs a small share of
+    /// each message. An actor whose messages carry `batch` increments stamps one message in
+    /// `stamp_every / batch`; pools time every task and ignore it.
+    Offered { per_s: f64, stamp_every: u64 },
     /// The bare reference: the same threads and queue, each doing nothing per message but the
-    /// crate's send or receive (no clock, no check values, no think work); only the counts are
-    /// proven. What the harness adds per message is the difference to [`Load::Saturated`].
+    /// crate's send or receive and what a receiver reads of a message (no clock, no progress
+    /// ticks, no think work); delivery is proven as in every sample. What the harness adds per
+    /// message is the difference to [`Load::Saturated`].
     Bare,
+}
+
+impl Load {
+    /// Open loop at `per_s` with every item timed (what the tests of the schedule use).
+    pub fn offered(per_s: f64) -> Load {
+        Load::Offered {
+            per_s,
+            stamp_every: 1,
+        }
+    }
 }
 
 /// Which [`Load`]s a variant, built for its thread count, has besides its default.

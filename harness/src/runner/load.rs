@@ -154,6 +154,7 @@ pub fn bare_reference(samples: &[f64], bare: &[(usize, f64)]) -> Option<BareRefe
 /// A sweep point from its window: what was offered, what arrived, and its latencies.
 pub fn load_point(
     (offered_per_s, fraction): (f64, Option<f64>),
+    stamp_every: u64,
     messages: u64,
     elapsed_ns: u64,
     latencies: &Histogram<u64>,
@@ -163,6 +164,7 @@ pub fn load_point(
         fraction,
         achieved_per_s: messages as f64 * 1e9 / elapsed_ns.max(1) as f64,
         messages,
+        stamp_every,
         latency: Quantiles {
             count: latencies.len(),
             p50: latencies.value_at_quantile(0.5),

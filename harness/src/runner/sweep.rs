@@ -6,7 +6,7 @@ use std::time::Duration;
 use contend_reports::schema::{CaseStatus, LoadSweep};
 use contend_workloads::Load;
 
-use super::load::{Rates, load_point, short_window};
+use super::load::{Rates, load_point, short_window, stamp_cost_ns, stamp_every};
 use super::shared::Shared;
 use super::window::{WindowSpec, run_checked};
 use crate::proof::Proof;
@@ -37,7 +37,13 @@ pub(super) fn run_sweep(
         if crate::interrupt::requested() {
             break;
         }
-        if !shared.workload.set_load(Load::Offered { per_s: rate.0 }) {
+        // One item in N timed, N sized (as the saturated stamps are) so that the receiver's
+        // clock costs at most 1% of an item's time at this rate.
+        let stamp_every = stamp_every(rate.0, stamp_cost_ns());
+        if !shared.workload.set_load(Load::Offered {
+            per_s: rate.0,
+            stamp_every,
+        }) {
             if i == 0 {
                 return Ok(None);
             }
@@ -48,7 +54,13 @@ pub(super) fn run_sweep(
         if check.outcome != contend_workloads::Outcome::Valid {
             break;
         }
-        points.push(load_point(rate, check.ops, run.elapsed_ns, &run.histogram));
+        points.push(load_point(
+            rate,
+            stamp_every,
+            check.ops,
+            run.elapsed_ns,
+            &run.histogram,
+        ));
     }
     Ok((!points.is_empty()).then_some(LoadSweep {
         fork: 0,

@@ -57,6 +57,8 @@ pub struct Actor {
     load: AtomicU8,
     /// Open loop: the offered rate over all workers, increments/s (`f64` bits).
     offered_per_s: AtomicU64,
+    /// Open loop: one message in this many (a power of two) carries its due time.
+    stamp_every: AtomicU64,
 }
 
 impl Actor {
@@ -72,6 +74,7 @@ impl Actor {
             think: Think::new(p.think_work),
             load: AtomicU8::new(SATURATED),
             offered_per_s: AtomicU64::new(0),
+            stamp_every: AtomicU64::new(1),
         }
     }
 
@@ -88,7 +91,7 @@ impl Actor {
                 Ok(Msg::Add { n, due_ns }) => {
                     busy(cs_work);
                     count += n;
-                    if timed {
+                    if timed && due_ns != UNTIMED {
                         ctx.record(ctx.now_ns().saturating_sub(due_ns));
                     }
                     messages += 1;
@@ -164,17 +167,27 @@ impl Actor {
     }
 
     /// Open loop: increment `i` of this worker is due at `start + i x interval`; a message of
-    /// `batch` increments goes when its last is due and carries the due time of its first.
+    /// `batch` increments goes when its last is due, and one message in `stamp_every` carries
+    /// the due time of its first (the others go untimed, so the owner's clock stays cheap).
     fn send_offered(&self, ctx: &WorkerCtx) -> u64 {
         let per_s = f64::from_bits(self.offered_per_s.load(Ordering::Relaxed));
         let schedule = OpenLoop::start(ctx, per_s / self.workers as f64);
-        let mut sent = 0u64;
+        let mask = self.stamp_every.load(Ordering::Relaxed) - 1;
+        let (mut sent, mut messages) = (0u64, 0u64);
         while schedule.wait_for(ctx, sent + self.batch - 1).is_some() {
             self.think
                 .ops(u32::try_from(self.batch).unwrap_or(u32::MAX));
-            self.send(self.batch, schedule.due_ns(sent));
+            let due = if messages & mask == 0 {
+                schedule.due_ns(sent)
+            } else {
+                UNTIMED
+            };
+            self.send(self.batch, due);
             sent += self.batch;
-            ctx.tick(self.batch);
+            messages += 1;
+            if messages.is_multiple_of(TICK_EVERY) {
+                ctx.tick(TICK_EVERY * self.batch);
+            }
         }
         sent
     }
@@ -245,8 +258,12 @@ impl Workload for Actor {
     fn set_load(&self, load: Load) -> bool {
         let kind = match load {
             Load::Saturated { .. } => SATURATED,
-            Load::Offered { per_s } if per_s.is_finite() && per_s > 0.0 => {
+            Load::Offered { per_s, stamp_every } if per_s.is_finite() && per_s > 0.0 => {
                 self.offered_per_s.store(per_s.to_bits(), Ordering::Relaxed);
+                // `stamp_every` counts increments; a message carries `batch` of them.
+                let messages = (stamp_every / self.batch).clamp(1, 1 << 20);
+                self.stamp_every
+                    .store(messages.next_power_of_two(), Ordering::Relaxed);
                 OFFERED
             }
             Load::Bare if self.workers == 1 => BARE,

@@ -29,7 +29,7 @@ fn only_the_actors_have_loads_and_only_one_worker_has_a_bare_reference() {
     for v in VARIANTS.iter().filter(|v| !v.has_latency_mode()) {
         let w = (v.build)(&Params::default(), 2);
         assert_eq!(w.load_modes(), LoadModes::default(), "{}", v.name);
-        assert!(!w.set_load(Load::Offered { per_s: 1e6 }), "{}", v.name);
+        assert!(!w.set_load(Load::offered(1e6)), "{}", v.name);
     }
 }
 
@@ -43,7 +43,7 @@ fn offered_load_never_runs_ahead_of_its_schedule_and_times_every_message() {
                 ..Params::default()
             };
             let w = (v.build)(&p, workers);
-            assert!(w.set_load(Load::Offered { per_s }), "{}", v.name);
+            assert!(w.set_load(Load::offered(per_s)), "{}", v.name);
             let started = Instant::now();
             let (check, _, recorded) = run_sample_recorded(w.as_ref(), workers, 20);
             let wall = started.elapsed().as_secs_f64();
@@ -68,6 +68,27 @@ fn offered_load_never_runs_ahead_of_its_schedule_and_times_every_message() {
 }
 
 #[test]
+fn offered_load_times_one_message_in_n_counting_increments() {
+    // `stamp_every` counts increments: with 4 increments per message, 32 of them make one timed
+    // message in 8.
+    let p = Params {
+        batch: 4,
+        ..Params::default()
+    };
+    let w = Actor::new(&p, 1, p.batch);
+    let load = Load::Offered {
+        per_s: 400_000.0,
+        stamp_every: 32,
+    };
+    assert!(w.set_load(load));
+    let (check, _, recorded) = run_sample_recorded(&w, 1, 20);
+    assert_eq!(check.outcome, Outcome::Valid);
+    let messages = check.ops / 4;
+    assert!(messages > 8, "{messages} messages");
+    assert_eq!(recorded.len(), messages.div_ceil(8));
+}
+
+#[test]
 fn latency_counts_from_the_due_time_when_the_owner_falls_behind() {
     // The owner spends ~50 us per message and every increment is due at the start: the last
     // ones counted waited about the whole window, which a closed loop would not report.
@@ -76,7 +97,7 @@ fn latency_counts_from_the_due_time_when_the_owner_falls_behind() {
         ..Params::default()
     };
     let w = Actor::new(&p, 1, 1);
-    assert!(w.set_load(Load::Offered { per_s: 1e15 }));
+    assert!(w.set_load(Load::offered(1e15)));
     let (check, _, recorded) = run_sample_recorded(&w, 1, 30);
     assert_eq!(check.outcome, Outcome::Valid);
     assert!(
@@ -95,7 +116,7 @@ fn a_batched_message_is_charged_from_its_first_increment() {
         ..Params::default()
     };
     let w = Actor::new(&p, 1, p.batch);
-    assert!(w.set_load(Load::Offered { per_s: 64_000.0 }));
+    assert!(w.set_load(Load::offered(64_000.0)));
     let (check, _, recorded) = run_sample_recorded(&w, 1, 30);
     assert_eq!(check.outcome, Outcome::Valid);
     assert!(!recorded.is_empty());
@@ -130,6 +151,6 @@ fn the_bare_loop_counts_only_and_the_default_comes_back() {
 fn a_rate_that_is_not_finite_and_positive_is_refused() {
     let w = Actor::new(&Params::default(), 1, 1);
     for bad in [0.0, -5.0, f64::NAN, f64::INFINITY] {
-        assert!(!w.set_load(Load::Offered { per_s: bad }), "{bad}");
+        assert!(!w.set_load(Load::offered(bad)), "{bad}");
     }
 }

@@ -260,7 +260,7 @@ pub(crate) fn offered_rate(cell: &AtomicU64) -> Option<f64> {
 /// stamped, and the submitter is part of what a pool is).
 pub(crate) fn set_offered(cell: &AtomicU64, load: Load) -> bool {
     match load {
-        Load::Offered { per_s } if per_s.is_finite() && per_s > 0.0 => {
+        Load::Offered { per_s, .. } if per_s.is_finite() && per_s > 0.0 => {
             cell.store(per_s.to_bits(), Ordering::Relaxed);
             true
         }

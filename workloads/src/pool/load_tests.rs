@@ -19,7 +19,7 @@ fn offered_load_never_runs_ahead_of_its_schedule_and_times_every_task() {
     let per_s = 20_000.0;
     for v in VARIANTS.iter().filter(|v| !v.expected_race) {
         let w = (v.build)(&small(), 2);
-        assert!(w.set_load(Load::Offered { per_s }), "{}", v.name);
+        assert!(w.set_load(Load::offered(per_s)), "{}", v.name);
         let started = Instant::now();
         let (check, tallies, recorded) = run_sample_recorded(w.as_ref(), 2, 20);
         let wall = started.elapsed().as_secs_f64();
@@ -43,7 +43,7 @@ fn latency_counts_from_the_due_time_when_the_window_holds_tasks_back() {
     // loop would report only their time in the pool.
     for v in VARIANTS.iter().filter(|v| !v.expected_race) {
         let w = (v.build)(&small(), 2);
-        assert!(w.set_load(Load::Offered { per_s: 1e15 }), "{}", v.name);
+        assert!(w.set_load(Load::offered(1e15)), "{}", v.name);
         let (check, _, recorded) = run_sample_recorded(w.as_ref(), 2, 20);
         assert_eq!(check.outcome, Outcome::Valid, "{}", v.name);
         assert!(
@@ -60,11 +60,7 @@ fn only_an_offered_rate_turns_the_latency_mode_on() {
     for v in VARIANTS.iter().filter(|v| !v.expected_race) {
         let w = (v.build)(&small(), 2);
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(
-                !w.set_load(Load::Offered { per_s: bad }),
-                "{}: {bad}",
-                v.name
-            );
+            assert!(!w.set_load(Load::offered(bad)), "{}: {bad}", v.name);
         }
         assert!(
             !w.set_load(Load::Saturated { stamp_every: 8 }),
@@ -73,7 +69,7 @@ fn only_an_offered_rate_turns_the_latency_mode_on() {
         );
         assert!(!w.set_load(Load::Bare), "{}", v.name);
         // Back to the closed loop: a sample runs as before.
-        assert!(w.set_load(Load::Offered { per_s: 1000.0 }));
+        assert!(w.set_load(Load::offered(1000.0)));
         assert!(!w.set_load(Load::Saturated { stamp_every: 1 }));
         let (check, _, recorded) = run_sample_recorded(w.as_ref(), 2, 15);
         assert_eq!(check.outcome, Outcome::Valid, "{}", v.name);

@@ -30,9 +30,10 @@ const BARE: u8 = 2;
 ///   queue holding them back. One message in `stamp_every` (a power of two) carries its send
 ///   time; the consumer records the sojourn of those only. At saturation that sojourn is mostly
 ///   the backlog of a full queue: throughput is this mode's figure.
-/// - offered: each producer sends on a fixed schedule (its share of the rate) and stamps each
-///   message with its intended send time; a producer behind schedule sends at once, and the
-///   consumer's latency counts from the intended time (coordinated omission corrected).
+/// - offered: each producer sends on a fixed schedule (its share of the rate) and stamps one
+///   message in `stamp_every` with its intended send time; a producer behind schedule sends at
+///   once, and the consumer's latency counts from the intended time (coordinated omission
+///   corrected).
 ///
 /// Think work (`--think-work`): a producer spends it once per message, before it stamps and
 /// sends it, so it slows the send rate but is not part of a saturated message's sojourn. The
@@ -107,9 +108,15 @@ impl<C: Channel> Queue<C> {
         }
     }
 
-    /// The mask that picks the stamped sequence numbers (`seq & mask == 0`) when saturated.
+    /// The mask that picks the stamped sequence numbers (`seq & mask == 0`).
     fn stamp_mask(&self) -> u64 {
         self.stamp_every.load(Ordering::Relaxed) - 1
+    }
+
+    /// Stamps one message in `n` from now on (a power of two, at most 2^20).
+    fn set_stamp_every(&self, n: u64) {
+        let n = n.clamp(1, 1 << 20).next_power_of_two();
+        self.stamp_every.store(n, Ordering::Relaxed);
     }
 
     fn producer(&self, ctx: &WorkerCtx, p: usize) -> WorkerTally {
@@ -162,14 +169,16 @@ impl<C: Channel> Queue<C> {
 
     /// Open loop: message `seq` is due at `start + seq x interval` (this producer's share of the
     /// offered rate); the producer waits for that time, or sends at once when it is behind, and
-    /// stamps the due time.
+    /// stamps one message in `stamp_every` with its due time.
     fn send_offered(&self, ctx: &WorkerCtx, p: usize) -> u64 {
         let per_s = f64::from_bits(self.offered_per_s.load(Ordering::Relaxed));
         let schedule = OpenLoop::start(ctx, per_s / self.producers as f64);
+        let mask = self.stamp_mask();
         let mut seq = 0u64;
         while let Some(due) = schedule.wait_for(ctx, seq) {
             self.think.op();
-            self.produce(p, seq, due);
+            let stamp = if seq & mask == 0 { due } else { Msg::UNSTAMPED };
+            self.produce(p, seq, stamp);
             seq += 1;
             if seq.is_multiple_of(TICK_EVERY) {
                 ctx.tick(TICK_EVERY);
@@ -293,12 +302,12 @@ impl<C: Channel> Workload for Queue<C> {
         let pair = self.threads >= 2;
         let kind = match load {
             Load::Saturated { stamp_every } => {
-                let n = stamp_every.clamp(1, 1 << 20).next_power_of_two();
-                self.stamp_every.store(n, Ordering::Relaxed);
+                self.set_stamp_every(stamp_every);
                 SATURATED
             }
-            Load::Offered { per_s } if pair && per_s.is_finite() && per_s > 0.0 => {
+            Load::Offered { per_s, stamp_every } if pair && per_s.is_finite() && per_s > 0.0 => {
                 self.offered_per_s.store(per_s.to_bits(), Ordering::Relaxed);
+                self.set_stamp_every(stamp_every);
                 OFFERED
             }
             Load::Bare if pair => BARE,

@@ -36,7 +36,7 @@ fn offered_load_never_runs_ahead_of_its_schedule_and_times_every_message() {
     let per_s = 200_000.0;
     for v in VARIANTS.iter().filter(|v| !v.expected_race) {
         let w = (v.build)(&Params::default(), 2);
-        assert!(w.set_load(Load::Offered { per_s }), "{}", v.name);
+        assert!(w.set_load(Load::offered(per_s)), "{}", v.name);
         let started = Instant::now();
         let (check, tallies, recorded) = run_sample_recorded(w.as_ref(), 2, 20);
         let wall = started.elapsed().as_secs_f64();
@@ -63,7 +63,7 @@ fn latency_counts_from_the_intended_send_time_when_producers_fall_behind() {
     // An offered rate no queue can take: every message is due at the window's start, so the
     // last ones wait about the whole window (a closed loop would report a short sojourn).
     let w = Queue::<LockFree>::new(&Params::default(), 2);
-    assert!(w.set_load(Load::Offered { per_s: 1e15 }));
+    assert!(w.set_load(Load::offered(1e15)));
     let (check, _, recorded) = run_sample_recorded(&w, 2, 20);
     assert_eq!(check.outcome, Outcome::Valid);
     assert!(
@@ -76,12 +76,12 @@ fn latency_counts_from_the_intended_send_time_when_producers_fall_behind() {
 #[test]
 fn offered_load_needs_a_producer_and_a_consumer_and_a_positive_rate() {
     let one = Queue::<Flume>::new(&Params::default(), 1);
-    assert!(!one.set_load(Load::Offered { per_s: 1000.0 }));
+    assert!(!one.set_load(Load::offered(1000.0)));
     let two = Queue::<Flume>::new(&Params::default(), 2);
     for bad in [0.0, -5.0, f64::NAN, f64::INFINITY] {
-        assert!(!two.set_load(Load::Offered { per_s: bad }), "{bad}");
+        assert!(!two.set_load(Load::offered(bad)), "{bad}");
     }
-    assert!(two.set_load(Load::Offered { per_s: 1000.0 }));
+    assert!(two.set_load(Load::offered(1000.0)));
 }
 
 #[test]
@@ -116,5 +116,24 @@ fn the_bare_loop_proves_delivery_reads_no_clock_and_needs_a_pair() {
         assert_eq!(recorded.len(), check.ops, "{}", v.name);
         let one = (v.build)(&Params::default(), 1);
         assert!(!one.set_load(Load::Bare), "{} at one thread", v.name);
+    }
+}
+
+#[test]
+fn offered_load_stamps_one_message_in_n_with_its_due_time() {
+    let per_s = 200_000.0;
+    for v in VARIANTS.iter().filter(|v| !v.expected_race) {
+        let w = (v.build)(&Params::default(), 2);
+        let load = Load::Offered {
+            per_s,
+            stamp_every: 6, // rounded up to 8
+        };
+        assert!(w.set_load(load), "{}", v.name);
+        let (check, tallies, recorded) = run_sample_recorded(w.as_ref(), 2, 20);
+        assert_eq!(check.outcome, Outcome::Valid, "{}", v.name);
+        let sent: u64 = tallies.iter().map(|t| t.items).sum();
+        assert!(sent > 8, "{} sent {sent}", v.name);
+        // One producer: seq 0, 8, 16, ... carry their due time; every message was received.
+        assert_eq!(recorded.len(), sent.div_ceil(8), "{}", v.name);
     }
 }
