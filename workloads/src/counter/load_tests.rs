@@ -11,6 +11,15 @@ fn actors() -> impl Iterator<Item = &'static crate::VariantInfo> {
     VARIANTS.iter().filter(|v| v.has_latency_mode())
 }
 
+/// An actor with one worker sending `batch` increments per message.
+fn one_worker_actor(batch: u32) -> Actor {
+    let p = Params {
+        batch,
+        ..Params::default()
+    };
+    Actor::new(&p, 1, batch)
+}
+
 #[test]
 fn only_the_actors_have_loads_and_only_one_worker_has_a_bare_reference() {
     let names: Vec<&str> = actors().map(|v| v.name).collect();
@@ -71,11 +80,7 @@ fn offered_load_never_runs_ahead_of_its_schedule_and_times_every_message() {
 fn offered_load_times_one_message_in_n_counting_increments() {
     // `stamp_every` counts increments: with 4 increments per message, 32 of them make one timed
     // message in 8.
-    let p = Params {
-        batch: 4,
-        ..Params::default()
-    };
-    let w = Actor::new(&p, 1, p.batch);
+    let w = one_worker_actor(4);
     let load = Load::Offered {
         per_s: 400_000.0,
         stamp_every: 32,
@@ -111,11 +116,7 @@ fn latency_counts_from_the_due_time_when_the_owner_falls_behind() {
 fn a_batched_message_is_charged_from_its_first_increment() {
     // 64 increments per message at 64k increments/s per worker: a message leaves when its last
     // increment is due, about 1 ms after its first, so no message waited less than that.
-    let p = Params {
-        batch: 64,
-        ..Params::default()
-    };
-    let w = Actor::new(&p, 1, p.batch);
+    let w = one_worker_actor(64);
     assert!(w.set_load(Load::offered(64_000.0)));
     let (check, _, recorded) = run_sample_recorded(&w, 1, 30);
     assert_eq!(check.outcome, Outcome::Valid);
