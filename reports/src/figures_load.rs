@@ -20,6 +20,8 @@ pub(crate) struct OpenLoopTerms {
     pub held_back_by: &'static str,
     /// Where latency ends ("its receipt", "its completion").
     pub until: &'static str,
+    /// Which items are timed ("every task", "one message in N ...").
+    pub timed: &'static str,
 }
 
 impl OpenLoopTerms {
@@ -31,6 +33,7 @@ impl OpenLoopTerms {
                 senders_send: "the submitter sends",
                 held_back_by: "a full in-flight window",
                 until: "its completion",
+                timed: "every task is timed",
             },
             "counter" => OpenLoopTerms {
                 items: "increments",
@@ -38,6 +41,7 @@ impl OpenLoopTerms {
                 senders_send: "workers send increments to the owner",
                 held_back_by: "a full mailbox",
                 until: "the owner's count of it",
+                timed: "one message in N is timed, N sized so the clock costs at most 1%",
             },
             _ => OpenLoopTerms {
                 items: "messages",
@@ -45,6 +49,7 @@ impl OpenLoopTerms {
                 senders_send: "producers send",
                 held_back_by: "a full queue",
                 until: "its receipt",
+                timed: "one message in N is timed, N sized so the clock costs at most 1%",
             },
         }
     }
@@ -169,10 +174,10 @@ pub fn latency_vs_load(run: &Results, family: &str) -> Option<Figure> {
     };
     let svg = charts::render(&LineChart { title, x, y, lines });
     let mut notes = vec![format!(
-        "open loop: {} on a schedule and latency counts from each item's intended send time, so \
-         a sender held back by {} charges the wait to the {} it owes; each variant at its most \
+        "open loop: {} on a schedule and latency counts from an item's intended send time ({}), \
+         so a sender held back by {} charges the wait to the {} it owes; each variant at its most \
          threads that do not oversubscribe the CPUs (the table below has every case)",
-        terms.senders_send, terms.held_back_by, terms.items
+        terms.senders_send, terms.timed, terms.held_back_by, terms.items
     )];
     if relative {
         notes.push(format!(
