@@ -59,6 +59,12 @@ pub enum Load {
 }
 
 impl Load {
+    /// A stamp interval as the workloads apply it: a power of two from 1 to 2^20, rounded up,
+    /// so "one in N" is a mask test.
+    pub fn stamp_interval(n: u64) -> u64 {
+        n.clamp(1, 1 << 20).next_power_of_two()
+    }
+
     /// Open loop at `per_s` with every item timed (what the tests of the schedule use).
     pub fn offered(per_s: f64) -> Load {
         Load::Offered {

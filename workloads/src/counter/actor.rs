@@ -261,9 +261,8 @@ impl Workload for Actor {
             Load::Offered { per_s, stamp_every } if per_s.is_finite() && per_s > 0.0 => {
                 self.offered_per_s.store(per_s.to_bits(), Ordering::Relaxed);
                 // `stamp_every` counts increments; a message carries `batch` of them.
-                let messages = (stamp_every / self.batch).clamp(1, 1 << 20);
-                self.stamp_every
-                    .store(messages.next_power_of_two(), Ordering::Relaxed);
+                let messages = Load::stamp_interval(stamp_every / self.batch);
+                self.stamp_every.store(messages, Ordering::Relaxed);
                 OFFERED
             }
             Load::Bare if self.workers == 1 => BARE,

@@ -115,8 +115,8 @@ impl<C: Channel> Queue<C> {
 
     /// Stamps one message in `n` from now on (a power of two, at most 2^20).
     fn set_stamp_every(&self, n: u64) {
-        let n = n.clamp(1, 1 << 20).next_power_of_two();
-        self.stamp_every.store(n, Ordering::Relaxed);
+        self.stamp_every
+            .store(Load::stamp_interval(n), Ordering::Relaxed);
     }
 
     fn producer(&self, ctx: &WorkerCtx, p: usize) -> WorkerTally {
