@@ -250,7 +250,9 @@ pub struct RunArgs {
     /// Matmul: n of the n x n f64 matrices.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub matrix_size: usize,
-    /// Skip measuring the harness's own overhead at the start of the run.
+    /// Skip measuring the harness's own overhead: the overhead figure at the start of the run
+    /// and the bare-crate windows beside 1P1C queues and 1-worker actors (vs bare). `contend ab`'s
+    /// forks run with it: neither figure is compared, and a bare window costs a fork a sample's time.
     #[arg(long)]
     pub no_overhead: bool,
     /// Message-passing modes (queues, pools, actor counters): `throughput` (saturated samples;

@@ -151,7 +151,9 @@ fn load_plan(
     Ok((
         variants,
         LoadPlan {
-            bare_reference: args.mode != Mode::Latency,
+            throughput: args.mode != Mode::Latency,
+            // vs bare is the harness's overhead against the crate: `--no-overhead` skips it too.
+            bare_reference: args.mode != Mode::Latency && !args.no_overhead,
             sweep: args.mode != Mode::Throughput,
             rates: if rates.is_empty() {
                 Rates::Fractions(DEFAULT_FRACTIONS.to_vec())
@@ -428,6 +430,25 @@ mod tests {
         .unwrap();
         assert_eq!(both.variants.len(), 1);
         assert_eq!(both.primitives.unwrap().cpus, Some(vec![0, 1]));
+    }
+
+    #[test]
+    fn no_overhead_skips_the_bare_windows_but_keeps_the_mode() {
+        let modes = |argv: &[&str]| {
+            let plan = Plan::from_args(&run_args(argv), 2).unwrap();
+            (
+                plan.load.mode_name(),
+                plan.load.bare_reference,
+                plan.measure_overhead,
+            )
+        };
+        assert_eq!(modes(&["--mode", "throughput"]), ("throughput", true, true));
+        assert_eq!(
+            modes(&["--mode", "throughput", "--no-overhead"]),
+            ("throughput", false, false)
+        );
+        assert_eq!(modes(&["--no-overhead"]), ("both", false, false));
+        assert_eq!(modes(&["--mode", "latency"]), ("latency", false, true));
     }
 
     #[test]

@@ -11,9 +11,18 @@ fn queue_run(extra: &[&str]) -> Results {
     family_run("queue", extra)
 }
 
-/// A short run of `family` at 2 threads (unless `extra` sets `--threads`) with `extra` options;
-/// its results.
+/// A short run of `family` at 2 threads (unless `extra` sets `--threads`) with `extra` options,
+/// without the overhead figure and the bare windows (`--no-overhead`); its results.
 fn family_run(family: &str, extra: &[&str]) -> Results {
+    run_family(family, &[&["--no-overhead"], extra].concat())
+}
+
+/// The same with the overhead figure and the bare windows (vs bare) measured.
+fn family_run_with_bare(family: &str, extra: &[&str]) -> Results {
+    run_family(family, extra)
+}
+
+fn run_family(family: &str, extra: &[&str]) -> Results {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let threads: &[&str] = if extra.contains(&"--threads") {
@@ -31,7 +40,6 @@ fn family_run(family: &str, extra: &[&str]) -> Results {
             "30ms",
             "--warmup",
             "10ms",
-            "--no-overhead",
             "--out",
         ])
         .arg(&out)
@@ -97,12 +105,15 @@ fn the_latency_mode_sweeps_offered_load_past_saturation_for_every_queue() {
 
 #[test]
 fn explicit_rates_are_swept_in_order_and_throughput_mode_measures_the_bare_loop() {
-    let run = queue_run(&[
-        "--workloads",
-        "queue/crossbeam-channel",
-        "--rate",
-        "200k,50000",
-    ]);
+    let run = family_run_with_bare(
+        "queue",
+        &[
+            "--workloads",
+            "queue/crossbeam-channel",
+            "--rate",
+            "200k,50000",
+        ],
+    );
     let c = &run.cases[0];
     let offered: Vec<f64> = c.load_sweeps[0]
         .points
@@ -119,9 +130,17 @@ fn explicit_rates_are_swept_in_order_and_throughput_mode_measures_the_bare_loop(
     assert!(bare.ratio > 0.0 && bare.median_per_s > 0.0, "{bare:?}");
     assert!(c.stamp_every.is_some_and(|n| n.is_power_of_two()));
 
-    let run = queue_run(&["--workloads", "queue/flume", "--mode", "throughput"]);
+    let run = family_run_with_bare(
+        "queue",
+        &["--workloads", "queue/flume", "--mode", "throughput"],
+    );
     assert!(run.cases[0].load_sweeps.is_empty());
     assert!(run.cases[0].bare_reference.is_some());
+
+    // `--no-overhead` (what `contend ab`'s forks run with) skips the bare windows.
+    let run = queue_run(&["--workloads", "queue/flume", "--mode", "throughput"]);
+    assert!(run.cases[0].bare_reference.is_none());
+    assert_eq!(run.config.mode.as_deref(), Some("throughput"));
 }
 
 #[test]
@@ -225,7 +244,7 @@ fn the_actor_counters_sweep_offered_load_and_one_worker_has_a_bare_reference() {
             c.variant
         );
     }
-    let run = family_run(
+    let run = family_run_with_bare(
         "counter/actor,counter/actor-batched",
         &["--mode", "throughput", "--threads", "1,2"],
     );

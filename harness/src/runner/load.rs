@@ -12,7 +12,10 @@ use hdrhistogram::Histogram;
 /// What the message-passing modes measure in a run (`--mode`, `--rate`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
-    /// Measure the bare reference beside the saturated samples.
+    /// The throughput mode is on (`--mode throughput` or `both`).
+    pub throughput: bool,
+    /// Measure the bare reference beside the saturated samples (throughput mode, unless
+    /// `--no-overhead`).
     pub bare_reference: bool,
     /// Sweep offered rates after the samples (cases with a producer and a consumer).
     pub sweep: bool,
@@ -23,6 +26,7 @@ impl Default for LoadPlan {
     /// Both modes, at the default rates.
     fn default() -> Self {
         LoadPlan {
+            throughput: true,
             bare_reference: true,
             sweep: true,
             rates: Rates::Fractions(DEFAULT_FRACTIONS.to_vec()),
@@ -33,7 +37,7 @@ impl Default for LoadPlan {
 impl LoadPlan {
     /// The `--mode` this plan stands for: `throughput`, `latency` or `both`.
     pub fn mode_name(&self) -> &'static str {
-        match (self.bare_reference, self.sweep) {
+        match (self.throughput, self.sweep) {
             (true, false) => "throughput",
             (false, true) => "latency",
             _ => "both",
