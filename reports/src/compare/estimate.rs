@@ -323,8 +323,10 @@ impl Estimate {
                 super::render::percent_label(self.change_confidence)
             )
         } else if self.mdc > t {
+            // The per-case interval's half-width (the table's MDC column is the change
+            // interval's, which is wider when several cases are judged).
             format!(
-                "MDC {} > threshold {}",
+                "too noisy: interval half-width {} > threshold {}",
                 super::render::mdc_label(self.mdc),
                 super::render::percent_label(t)
             )

@@ -102,11 +102,14 @@ fn a_clear_regression_on_a_noisy_case_is_regressed_whatever_its_mdc() {
     assert_eq!(e.judge(T), (Verdict::Regressed, None), "{e:?}");
     let e = independent(3, 12, 0.25, 2.0);
     assert_eq!(e.verdict(T), Verdict::Improved, "{e:?}");
-    // Straddling a threshold with a wide interval: inconclusive, and the MDC says why.
+    // Straddling a threshold with a wide interval: inconclusive, and its half-width says why.
     let e = independent(4, 12, 0.25, 1.0);
     let (verdict, why) = e.judge(T);
     assert_eq!(verdict, Verdict::Inconclusive);
-    assert!(why.unwrap().starts_with("MDC "), "{e:?}");
+    assert!(
+        why.unwrap().starts_with("too noisy: interval half-width "),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -179,7 +179,11 @@ fn cases_are_matched_by_key_and_every_verdict_appears() {
     );
     let noisy = row(&c, "counter/mutex@4/compact");
     assert_eq!(noisy.verdict, Verdict::Inconclusive);
-    assert!(noisy.notes[0].starts_with("MDC "), "{:?}", noisy.notes);
+    assert!(
+        noisy.notes[0].starts_with("too noisy: interval half-width "),
+        "{:?}",
+        noisy.notes
+    );
     let spin = row(&c, "counter/spin@1/compact");
     assert_eq!(spin.verdict, Verdict::Broken);
     assert_eq!(spin.notes, vec!["head: failed validation".to_string()]);
