@@ -66,7 +66,8 @@ impl Load {
     }
 
     /// Open loop at `per_s` with every item timed (what the tests of the schedule use).
-    pub fn offered(per_s: f64) -> Load {
+    #[cfg(test)]
+    pub(crate) fn offered(per_s: f64) -> Load {
         Load::Offered {
             per_s,
             stamp_every: 1,
