@@ -74,6 +74,13 @@ pub fn run_sample_recorded(
 /// shared with other racy tests rarely give.
 static RACE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// How many samples a test that must see a race's damage may take: lost updates need both
+/// threads running at once, which a 2-CPU machine busy with the crate's other tests can withhold
+/// for dozens of samples (40 saw none in 3 of 9 full test runs of the pool's racy variant here;
+/// alone, 10 of 10 saw some). [`sample_until_damage`] stops at the first damage, so the bound
+/// costs time only when unlucky.
+pub const TRIES_TO_SEE_DAMAGE: usize = 200;
+
 /// Runs samples of a deliberately racy `workload` until one shows damage or `max_samples` ran;
 /// returns every outcome (the last one is the damage, if any was seen).
 pub fn sample_until_damage(

@@ -79,7 +79,7 @@ impl Workload for Racy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_sample, sample_until_damage};
+    use crate::testing::{TRIES_TO_SEE_DAMAGE, run_sample, sample_until_damage};
 
     #[test]
     fn lost_updates_are_reported_as_damage_not_failure() {
@@ -89,7 +89,7 @@ mod tests {
         });
         // A race needs the two threads to overlap; sample until they did (a 2-core machine gives
         // that within milliseconds unless it is very busy).
-        let outcomes = sample_until_damage(&w, 2, 20, 40);
+        let outcomes = sample_until_damage(&w, 2, 20, TRIES_TO_SEE_DAMAGE);
         assert!(
             outcomes
                 .iter()

@@ -249,7 +249,7 @@ fn proof(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_sample, sample_until_damage};
+    use crate::testing::{TRIES_TO_SEE_DAMAGE, run_sample, sample_until_damage};
 
     /// Tiles per product of `m` at one thread.
     fn units(m: &Matrices) -> usize {
@@ -398,7 +398,7 @@ mod tests {
             ..Params::default()
         };
         let w = RacyOverlap::new(&p, 2);
-        let outcomes = sample_until_damage(&w, 2, 20, 30);
+        let outcomes = sample_until_damage(&w, 2, 20, TRIES_TO_SEE_DAMAGE);
         assert!(
             outcomes
                 .iter()

@@ -86,7 +86,7 @@ pub fn execute(task_work: u32, id: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::spin::Think;
-    use crate::testing::{run_sample, sample_until_damage};
+    use crate::testing::{TRIES_TO_SEE_DAMAGE, run_sample, sample_until_damage};
     use crate::{Outcome, Params, WorkerTally, Workload};
 
     fn small() -> Params {
@@ -235,10 +235,7 @@ mod tests {
             ..Params::default()
         };
         let w = RacyCompletionPool::new(&p, 2);
-        // Lost updates need both workers running at once: with the crate's other tests busy on
-        // the 2 CPUs, 40 samples saw none in 3 of 9 full test runs here (alone, 10 of 10 saw
-        // some). The loop stops at the first damaged sample, so more tries cost only then.
-        let outcomes = sample_until_damage(&w, 2, 15, 200);
+        let outcomes = sample_until_damage(&w, 2, 15, TRIES_TO_SEE_DAMAGE);
         assert!(
             outcomes
                 .iter()
