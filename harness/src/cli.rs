@@ -367,6 +367,11 @@ pub struct AbArgs {
     /// [default: 3m with --quick, else 10m].
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub budget: Option<Duration>,
+    /// The stopping rule's last look: a case still undecided at this many pairs stops,
+    /// inconclusive. Looks double from 10 up to it, so 160 adds a fifth; a larger --budget buys
+    /// pairs only for cases below it.
+    #[arg(long, default_value_t = 80, value_name = "N", value_parser = parse_max_pairs)]
+    pub max_pairs: usize,
     /// Calibration only: run the head with more --think-work, to inject a known slowdown:
     /// `N` for every case, or `VARIANT@THREADS=N,...` per case (cases not named keep --think-work).
     #[arg(long, hide = true, value_name = "SPEC")]
@@ -408,6 +413,16 @@ fn parse_tsan_flags(s: &str) -> Result<String, String> {
 }
 
 /// `--head-scale-throughput`: a factor in (0, 10].
+/// `--max-pairs`: at least 20 (the change route's first look, 15 pairs for a 34-case suite, needs
+/// room for a second), at most 1280 (10 doubled 7 times; a case's pairs at ~0.15 s each on 2 CPUs
+/// then take over 3 min).
+fn parse_max_pairs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (20..=1280).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a pair count in 20..=1280")),
+    }
+}
+
 fn parse_scale(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if f > 0.0 && f <= 10.0 => Ok(f),

@@ -218,3 +218,40 @@ fn ab_chooses_its_forks_itself() {
         .code(2)
         .stderr(predicate::str::contains("--forks"));
 }
+
+#[test]
+fn max_pairs_is_the_last_look() {
+    let dir = tempfile::tempdir().unwrap();
+    // At a 0.1% threshold no interval fits within +-t, so an A/A case cannot stop `unchanged`
+    // and samples to the last look (unless its change interval happens to clear it).
+    contend()
+        .arg("ab")
+        .arg("--base")
+        .arg(this_binary())
+        .args(["--workloads", "counter/sharded", "--threads", "1"])
+        .args(["--duration", "5ms", "--warmup", "5ms", "--budget", "60s"])
+        .args(["--threshold", "0.1%", "--max-pairs", "20", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(predicate::in_iter([0, 1]));
+    let g = gate(dir.path());
+    assert_eq!(g["looks"], serde_json::json!([10, 20]), "{g}");
+    let case = &g["cases"][0];
+    let pairs = case["pairs"].as_u64().unwrap();
+    if case["verdict"] == "inconclusive" {
+        assert_eq!(pairs, 20, "{g}");
+    } else {
+        assert!(pairs <= 20, "{g}");
+    }
+}
+
+#[test]
+fn max_pairs_out_of_range_is_bad_input() {
+    for bad in ["5", "0", "ten", "2000"] {
+        let dir = tempfile::tempdir().unwrap();
+        ab(dir.path(), &["--max-pairs", bad])
+            .code(2)
+            .stderr(predicate::str::contains("--max-pairs"));
+        assert!(!dir.path().join("out").exists());
+    }
+}

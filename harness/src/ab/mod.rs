@@ -247,6 +247,7 @@ fn prepare(args: &AbArgs) -> anyhow::Result<Setup> {
         rule: StoppingRule {
             confidence: opts.confidence,
             family: cases.len(),
+            max_pairs: args.max_pairs,
             ..StoppingRule::default()
         },
         fail_on: args.gate.fail_on.into(),
@@ -428,7 +429,7 @@ fn report(
     }
     write_output(
         &out.path(GATE_FILE),
-        &gate_json(&comparison, runs, elapsed, *fail_on),
+        &gate_json(&comparison, runs, elapsed, *fail_on, rule),
     )?;
     if crate::interrupt::requested() {
         eprintln!("interrupted: the pairs measured so far are analysed and written above");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use contend_reports::compare::{CaseComparison, Comparison, FailOn, Verdict};
+use contend_reports::compare::{CaseComparison, Comparison, FailOn, StoppingRule, Verdict};
 use contend_reports::schema::{Case, Results, Tool};
 use contend_reports::stats::median;
 
@@ -154,6 +154,7 @@ pub fn gate_json(
     runs: &[CaseRun<Measured>],
     elapsed: Duration,
     fail_on: FailOn,
+    rule: &StoppingRule,
 ) -> String {
     let rows: Vec<serde_json::Value> = c
         .rows
@@ -196,6 +197,8 @@ pub fn gate_json(
         "exit_code": c.exit_code_with(fail_on),
         "confidence_per_look": c.confidence,
         "change_confidence_per_look": c.change_confidence,
+        "looks": rule.looks(),
+        "change_looks": rule.change_looks(),
         "elapsed_s": elapsed.as_secs_f64(),
         "counts": counts,
         "cases": rows,

@@ -133,35 +133,58 @@ fn asymmetric_stalls_and_modes_break_the_signed_rank_interval_far_more_than_the_
 
 #[test]
 fn the_adaptive_rule_keeps_a_a_errors_within_budget_on_every_shape() {
-    let rule = StoppingRule::default();
-    let mut all = Rates::default();
-    for (i, shape) in Shape::presets().iter().enumerate() {
-        let r = adaptive(
-            &scenario(shape, 1.0, 150, 50 + i as u64),
-            Generation::New,
-            &rule,
+    // Also with a later last look (`contend ab --max-pairs`): more looks, same error budget.
+    for max_pairs in [80, 160] {
+        let rule = StoppingRule {
+            max_pairs,
+            ..StoppingRule::default()
+        };
+        let all = adaptive_pooled_with(&rule, 1.0, 150, 50);
+        // Any look missing is <= 1% (exactly 0.85% for the sign walk at the default looks);
+        // false alarms need a miss on one side beyond the threshold.
+        assert!(
+            all.misses <= allowed(0.01, all.trials),
+            "{max_pairs}: {all:?}"
         );
-        eprintln!("adaptive A/A {}: {r:?}", shape.name);
-        all.merge(&r);
+        assert!(
+            all.regressed + all.improved <= allowed(0.005, all.trials),
+            "{max_pairs}: {all:?}"
+        );
     }
-    // Any look missing is <= 1% (exactly 0.85% for the sign walk); false alarms need a miss on
-    // one side beyond the threshold.
-    assert!(all.misses <= allowed(0.01, all.trials), "{all:?}");
+}
+
+#[test]
+fn a_later_last_look_catches_slowdowns_the_default_one_misses() {
+    // The noisier shapes end inconclusive at 80 pairs; a fifth look at 160 resolves some.
+    let at = |max_pairs| {
+        let rule = StoppingRule {
+            max_pairs,
+            ..StoppingRule::default()
+        };
+        adaptive_pooled_with(&rule, 0.90, 150, 3000)
+    };
+    let (eighty, one_sixty) = (at(80), at(160));
+    eprintln!("-10%, last look 80: {eighty:?}\n-10%, last look 160: {one_sixty:?}");
+    assert_eq!(eighty.improved + one_sixty.improved, 0);
     assert!(
-        all.regressed + all.improved <= allowed(0.005, all.trials),
-        "{all:?}"
+        one_sixty.regressed >= eighty.regressed + eighty.trials / 50,
+        "{eighty:?} vs {one_sixty:?}"
     );
 }
 
 /// The adaptive rule on every preset shape at a true `ratio`, pooled.
 fn adaptive_pooled(ratio: f64, trials: usize, seed: u64) -> Rates {
-    let rule = StoppingRule::default();
+    adaptive_pooled_with(&StoppingRule::default(), ratio, trials, seed)
+}
+
+/// [`adaptive_pooled`] with `rule`.
+fn adaptive_pooled_with(rule: &StoppingRule, ratio: f64, trials: usize, seed: u64) -> Rates {
     let mut all = Rates::default();
     for (i, shape) in Shape::presets().iter().enumerate() {
         let r = adaptive(
             &scenario(shape, ratio, trials, seed + i as u64),
             Generation::New,
-            &rule,
+            rule,
         );
         eprintln!("ratio {ratio} {}: {r:?}", shape.name);
         all.merge(&r);
