@@ -49,9 +49,9 @@ enum Msg {
 ///   credit included). A worker keeps at most [`CREDIT_WINDOW`] messages uncounted; the owner
 ///   returns credit [`CREDIT_RETURN`] messages at a time, and a worker out of credit waits for
 ///   it spinning, then yielding. Without the window a worker that outruns the owner keeps the
-///   mailbox full and the two sides contend for its slots: on a 2-vCPU VM a process then settled
-///   at 9 or at 26 M increments/s by chance and kept it, where with the window it counted 32-45;
-///   an actor client with a bounded window of outstanding messages is also how actor systems
+///   mailbox full and the two sides contend for its slots: on a 2-vCPU VM the processes of the
+///   2-worker actor then settled anywhere from 5.6 to 37 M increments/s, with the window at
+///   24-35 (README, "The actors' credit window"); an actor client with a bounded window of outstanding messages is also how actor systems
 ///   apply back-pressure;
 /// - offered: each worker's increments fall due on an open-loop schedule (its share of the
 ///   rate); a message goes when its batch's last increment is due, carries the due time of its
