@@ -77,6 +77,10 @@ fn primitives_measure_a_full_map_and_positive_validated_costs() {
         match &c.result {
             Measured::Ok { ns, ops } => assert!(ns.median > 0.0 && *ops > 0, "{name}"),
             Measured::Skipped { .. } if n == 1 && name.ends_with("cross_cpu") => {}
+            // A busy host can answer hand-offs before the waiter sleeps (seen: 658 switches in
+            // 744 hand-offs); the tool then refuses the figure, which `switch::tests` checks.
+            Measured::Error { message }
+                if name.starts_with("switch_") && message.contains("not a switch") => {}
             other => panic!("{name}: {other:?}"),
         }
     }
